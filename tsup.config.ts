@@ -1,16 +1,18 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig({
-  entry: { index: "src/index.ts" },
+  entry: { index: "src/index.ts", testing: "src/testing.ts", cli: "src/cli.ts" },
   format: ["esm", "cjs"],
   target: "node18",
   platform: "node",
-  dts: true,
+  dts: { entry: { index: "src/index.ts", testing: "src/testing.ts" } },
   sourcemap: true,
   clean: true,
   // import.meta.url in the CommonJS build (the lazy google-protobuf loader needs it).
   shims: true,
-  // One file per entry: no shared chunks to resolve at start-up.
   splitting: false,
   treeshake: true,
+  // The testing kit and the CLI use the main entry through the package's own name, so that one copy
+  // of the classes is loaded at run time, whichever entries an application imports.
+  external: ["sandbox-sdk-errors"],
 });

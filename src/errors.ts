@@ -4,6 +4,7 @@
  * file reads like the contract's tables.
  */
 import { ERROR_DOMAIN, GRPC_CODE_NAMES, GrpcCode, Reason, StreamCode, toGrpcCode } from "./codes.js";
+import { formatCommand, parseExceptionFromStderr } from "./process.js";
 import {
   type FieldViolation,
   type ParsedStatus,
@@ -40,6 +41,9 @@ const EMPTY_METADATA: Readonly<Record<string, string>> = Object.freeze(Object.cr
 
 type FieldDefaults = Readonly<Record<string, unknown>>;
 
+/** Every class by name, for `fromJSON`. */
+const CLASSES = new Map<string, ErrorClass>();
+
 /**
  * Registers a class: its literal `name` (on the prototype, like `Error.prototype.name`, so it is
  * there before any constructor body runs and survives minifiers), its brands and its own fields.
@@ -63,6 +67,7 @@ function defineErrorClass(
     value: Object.freeze([...parentFields, ...Object.entries(fields)]),
   });
   Object.defineProperty(cls, BRAND, { value: name });
+  CLASSES.set(name, cls as unknown as ErrorClass);
 }
 
 /** Reads the brands of any value; never throws (a proxy or a hostile getter gives none). */
@@ -193,6 +198,47 @@ export class SandboxSdkError extends Error {
   }
 
   /**
+   * A plain object for logs and for crossing worker or process boundaries: `name`, `message`,
+   * `retryable`, every public field that is not undefined (metadata and details included; bytes
+   * as base64 strings), `stack`, and `cause` — an error of this package serialised the same way,
+   * anything else as `{ name, message, code? }`. `JSON.stringify(error)` calls it.
+   */
+  toJSON(): SerializedError {
+    return serialize(this, 0);
+  }
+
+  /**
+   * Rebuilds an error from {@link toJSON}'s output (or its JSON text): an instance of the class its
+   * `name` names, with the same fields and stack; a name this version does not know gives a
+   * `SandboxSdkError`. Fields of the wrong type are left out. Throws a `TypeError` when `json` is
+   * not an object (or JSON text of one).
+   */
+  static fromJSON(json: SerializedError | string): SandboxSdkError {
+    return revive(typeof json === "string" ? JSON.parse(json) : json, 0);
+  }
+
+  /** What `util.inspect` (and so `console.log`) shows: the stack, then the fields that are set. */
+  [Symbol.for("nodejs.util.inspect.custom")](
+    depth: number,
+    options: { depth?: number | null },
+    inspect?: (value: unknown, options?: object) => string,
+  ): string {
+    const head = this.stack ?? `${this.name}: ${this.message}`;
+    if (depth < 0) return `[${this.name}: ${this.message}]`;
+    const shown: Record<string, unknown> = {};
+    for (const [field, value] of publicFields(this)) {
+      const empty =
+        (Array.isArray(value) && value.length === 0) || (field === "metadata" && isEmptyObject(value));
+      if (value !== undefined && !empty) shown[field] = value;
+    }
+    if ("cause" in this) shown.cause = this.cause;
+    if (Object.keys(shown).length === 0) return head;
+    if (inspect === undefined) return `${head} ${JSON.stringify(shown)}`;
+    const nested = { ...options, depth: options.depth == null ? options.depth : options.depth - 1 };
+    return `${head} ${inspect(shown, nested)}`;
+  }
+
+  /**
    * True for instances of this class and its subclasses, including those made by another copy of
    * this package. The same answer as `instanceof`, as a type guard:
    * `if (SandboxNotFoundError.isInstance(err)) err.sandboxId`.
@@ -214,6 +260,189 @@ export class SandboxSdkError extends Error {
 /** True for any error of this package, including one made by another copy of it. */
 export function isSandboxSdkError(value: unknown): value is SandboxSdkError {
   return hasBrand(value, "SandboxSdkError");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Serialisation
+// ---------------------------------------------------------------------------------------------
+
+/** A `StatusDetail` in JSON: an unknown detail's bytes as a base64 string. */
+export type SerializedStatusDetail =
+  | Exclude<StatusDetail, { type: "Unknown" }>
+  | { readonly type: "Unknown"; readonly typeUrl: string; readonly value: string };
+
+/** A cause that is not an error of this package, as `toJSON` writes it. */
+export interface SerializedCause {
+  name: string;
+  message: string;
+  code?: string | number;
+}
+
+/** The output of `SandboxSdkError.prototype.toJSON`. */
+export interface SerializedError {
+  name: string;
+  message: string;
+  retryable?: boolean;
+  reason?: string;
+  domain?: string;
+  metadata?: Record<string, string>;
+  retryDelay?: number;
+  grpcCode?: number;
+  details?: SerializedStatusDetail[];
+  requestId?: string;
+  stack?: string;
+  cause?: SerializedError | SerializedCause;
+  /** The class's own fields (`sandboxId`, `filepath`, `fieldViolations`, ...). */
+  [field: string]: unknown;
+}
+
+const COMMON_FIELDS = [
+  "reason",
+  "domain",
+  "metadata",
+  "retryDelay",
+  "grpcCode",
+  "details",
+  "requestId",
+] as const;
+/** How deep causes that are errors of this package are followed. */
+const MAX_CAUSE_DEPTH = 8;
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null;
+}
+
+function isEmptyObject(value: unknown): boolean {
+  return isObject(value) && Object.keys(value).length === 0;
+}
+
+/** The common fields, then the class's own, with their values. */
+function publicFields(error: SandboxSdkError): [string, unknown][] {
+  const self = error as unknown as Record<string | symbol, unknown>;
+  const own = (self[FIELDS] as readonly (readonly [string, unknown])[] | undefined) ?? [];
+  return [...COMMON_FIELDS, ...own.map(([field]) => field)].map((field) => [field, self[field]]);
+}
+
+const toBase64 = (bytes: Uint8Array): string =>
+  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("base64");
+const fromBase64 = (text: unknown): Uint8Array | undefined =>
+  typeof text === "string" ? new Uint8Array(Buffer.from(text, "base64")) : undefined;
+
+/** Converts bytes to base64 and null-prototype maps to plain objects, deeply. */
+function toJsonValue(value: unknown): unknown {
+  if (value instanceof Uint8Array) return toBase64(value);
+  if (Array.isArray(value)) return value.map(toJsonValue);
+  if (!isObject(value)) return value;
+  const plain: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    // defineProperty: a key such as "__proto__" stays data.
+    Object.defineProperty(plain, key, {
+      value: toJsonValue(value[key]),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return plain;
+}
+
+function serializeCause(cause: unknown, depth: number): SerializedError | SerializedCause {
+  // An error of this package (from any copy) is serialised in full, to a bounded depth.
+  if (isSandboxSdkError(cause) && depth < MAX_CAUSE_DEPTH) return serialize(cause, depth + 1);
+  let name = "Error";
+  let message: string;
+  let code: unknown;
+  try {
+    if (isObject(cause)) {
+      if (typeof cause.name === "string") name = cause.name;
+      message = typeof cause.message === "string" ? cause.message : String(cause);
+      code = cause.code;
+    } else {
+      message = String(cause);
+    }
+  } catch {
+    message = "[unreadable cause]";
+  }
+  const result: SerializedCause = { name, message };
+  if (typeof code === "string" || typeof code === "number") result.code = code;
+  return result;
+}
+
+function serialize(error: SandboxSdkError, depth: number): SerializedError {
+  const json: SerializedError = { name: error.name, message: error.message, retryable: isRetryable(error) };
+  for (const [field, value] of publicFields(error)) {
+    if (value !== undefined) json[field] = toJsonValue(value);
+  }
+  if (error.stack !== undefined) json.stack = error.stack;
+  if ("cause" in error) json.cause = serializeCause(error.cause, depth);
+  return json;
+}
+
+function reviveDetail(detail: unknown): StatusDetail | undefined {
+  if (!isObject(detail) || typeof detail.type !== "string") return undefined;
+  if (detail.type !== "Unknown") return detail as unknown as StatusDetail;
+  const value = fromBase64(detail.value);
+  if (value === undefined || typeof detail.typeUrl !== "string") return undefined;
+  return { type: "Unknown", typeUrl: detail.typeUrl, value };
+}
+
+function reviveExecResult(result: unknown): ProcessResult | undefined {
+  if (!isObject(result)) return undefined;
+  const revived = { ...result } as Record<string, unknown>;
+  for (const key of ["stdoutBytes", "stderrBytes"]) {
+    if (key in revived) revived[key] = fromBase64(revived[key]);
+  }
+  return revived as unknown as ProcessResult;
+}
+
+/** The types `fromJSON` accepts for each common field; others are left out. */
+const FIELD_TYPES: Readonly<Record<(typeof COMMON_FIELDS)[number], string>> = {
+  reason: "string",
+  domain: "string",
+  metadata: "object",
+  retryDelay: "number",
+  grpcCode: "number",
+  details: "object",
+  requestId: "string",
+};
+
+function reviveCause(cause: unknown, depth: number): unknown {
+  if (!isObject(cause)) return cause;
+  // An error of this package always has details and metadata in its JSON; a foreign cause never.
+  if (Array.isArray(cause.details) && isObject(cause.metadata) && depth < MAX_CAUSE_DEPTH) {
+    return revive(cause, depth + 1);
+  }
+  const error = new Error(typeof cause.message === "string" ? cause.message : "");
+  if (typeof cause.name === "string") error.name = cause.name;
+  if (typeof cause.code === "string" || typeof cause.code === "number") {
+    Object.assign(error, { code: cause.code });
+  }
+  return error;
+}
+
+function revive(json: unknown, depth: number): SandboxSdkError {
+  if (!isObject(json))
+    throw new TypeError("SandboxSdkError.fromJSON expects an object or the JSON text of one");
+  const ErrorType = (typeof json.name === "string" && CLASSES.get(json.name)) || SandboxSdkError;
+  const options: Record<string, unknown> = {};
+  for (const field of COMMON_FIELDS) {
+    if (typeof json[field] === FIELD_TYPES[field] && json[field] !== null) options[field] = json[field];
+  }
+  if (Array.isArray(options.details)) {
+    options.details = options.details.map(reviveDetail).filter((detail) => detail !== undefined);
+  } else delete options.details;
+  const own =
+    (ErrorType.prototype as unknown as Record<symbol, readonly (readonly [string, unknown])[]>)[FIELDS] ?? [];
+  for (const [field] of own) {
+    if (json[field] !== undefined)
+      options[field] = field === "execResult" ? reviveExecResult(json[field]) : json[field];
+  }
+  if ("cause" in json) options.cause = reviveCause(json.cause, depth);
+  const error = new ErrorType(typeof json.message === "string" ? json.message : "", options);
+  if (typeof json.stack === "string") {
+    Object.defineProperty(error, "stack", { value: json.stack, writable: true, configurable: true });
+  }
+  return error;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -440,6 +669,23 @@ export class SandboxExecutionError extends SandboxError {
   declare readonly exceptionMessage: string | undefined;
   constructor(message: string, options?: SandboxExecutionErrorOptions) {
     super(message, options);
+  }
+
+  /**
+   * The error for a process that failed: `Command '<command>' failed with exit code <n>`, or, with
+   * a function name, `Function '<name>' execution failed in sandbox: <exception message or stderr>`.
+   * The exception type and message come from `parseExceptionFromStderr(result.stderr)`.
+   */
+  static fromProcessResult(
+    result: ProcessResult,
+    options: { functionName?: string } = {},
+  ): SandboxExecutionError {
+    const { exceptionType, exceptionMessage } = parseExceptionFromStderr(result.stderr);
+    const message =
+      options.functionName === undefined
+        ? `Command '${formatCommand(result.command)}' failed with exit code ${result.exitCode}`
+        : `Function '${options.functionName}' execution failed in sandbox: ${exceptionMessage ?? result.stderr}`;
+    return new SandboxExecutionError(message, { execResult: result, exceptionType, exceptionMessage });
   }
 }
 

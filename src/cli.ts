@@ -1,0 +1,2 @@
+// The decode CLI (being written).
+export {};

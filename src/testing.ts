@@ -1,0 +1,2 @@
+// The testing kit (being written): encodeStatus() and toServiceError().
+export {};

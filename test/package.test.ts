@@ -1,0 +1,67 @@
+/**
+ * The built package, as applications load it: both formats in one process must agree on every
+ * class, as two copies of the package would.
+ */
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+import { beforeAll, describe, expect, it } from "vitest";
+
+type Api = typeof import("../src/index.js");
+
+const dist = (file: string) => fileURLToPath(new URL(`../dist/${file}`, import.meta.url));
+let esm: Api;
+let cjs: Api;
+
+beforeAll(async () => {
+  if (!existsSync(dist("index.js")) || !existsSync(dist("index.cjs"))) {
+    throw new Error("dist/ is missing: run `npx tsup` (npm test builds before testing)");
+  }
+  esm = await import(dist("index.js"));
+  cjs = createRequire(import.meta.url)(dist("index.cjs"));
+});
+
+describe("the ESM and CommonJS builds in one process", () => {
+  it("are two distinct copies of the classes", () => {
+    expect(esm.SandboxSdkError).not.toBe(cjs.SandboxSdkError);
+  });
+
+  it("agree on instanceof in both directions", () => {
+    for (const [from, to] of [
+      [esm, cjs],
+      [cjs, esm],
+    ] as const) {
+      const error = new from.SandboxValidationError("m");
+      expect(error).toBeInstanceOf(to.SandboxValidationError);
+      expect(error).toBeInstanceOf(to.SandboxError);
+      expect(error).toBeInstanceOf(to.ValidationError);
+      expect(error).toBeInstanceOf(to.SandboxSdkError);
+      expect(error).not.toBeInstanceOf(to.DiscoveryError);
+      expect(new from.SandboxError("m")).not.toBeInstanceOf(to.SandboxValidationError);
+      expect(to.isSandboxSdkError(error)).toBe(true);
+      expect(to.SandboxError.isInstance(error)).toBe(true);
+      expect(to.isRetryable(new from.SandboxUnavailableError("m"))).toBe(true);
+      expect(to.isRetryable(new from.RequestSizeError("m"))).toBe(false);
+    }
+  });
+
+  it("pass each other's errors through fromGrpcStatus unchanged", () => {
+    const error = new cjs.SandboxNotFoundError("m");
+    expect(esm.fromGrpcStatus(error)).toBe(error);
+  });
+
+  it("map the same input to the same class and fields", () => {
+    const input = { code: 14, details: "down" };
+    const fromEsm = esm.fromGrpcStatus(input, { operation: "exec" });
+    const fromCjs = cjs.fromGrpcStatus(input, { operation: "exec" });
+    expect(fromEsm.name).toBe("SandboxUnavailableError");
+    expect(fromCjs.name).toBe(fromEsm.name);
+    expect(fromCjs.message).toBe(fromEsm.message);
+  });
+
+  it("decode status details lazily in the CommonJS build too (google-protobuf through require)", () => {
+    const reference = "0805121873616e64626f782073622d313233206e6f7420666f756e64";
+    expect(cjs.parseStatusDetails(Buffer.from(reference, "hex"))?.message).toBe("sandbox sb-123 not found");
+    expect(esm.parseStatusDetails(Buffer.from(reference, "hex"))?.message).toBe("sandbox sb-123 not found");
+  });
+});
