@@ -8,7 +8,7 @@ import { formatCommand, parseExceptionFromStderr } from "./process.js";
 import {
   type FieldViolation,
   type ParsedStatus,
-  parseStatusDetails,
+  parseTrailer,
   STATUS_DETAILS_KEY,
   type StatusDetail,
 } from "./status-details.js";
@@ -31,10 +31,11 @@ const BRAND = Symbol.for("sandbox-sdk-errors.brand");
 const FIELDS = Symbol.for("sandbox-sdk-errors.fields");
 
 /**
- * Marks options built by `fromGrpcStatus`: their `metadata` and `details` come fresh and frozen from
- * the decoder and belong to the new error alone, so the constructor takes them without a copy.
+ * True only while `fromGrpcStatus` constructs an error: the `metadata` and `details` it passes come
+ * fresh and frozen from the decoder and belong to the new error alone, so the constructor takes
+ * them without a copy. (Construction is synchronous, so a module-level flag cannot leak.)
  */
-const DECODED = Symbol("decoded");
+let adoptDecoded = false;
 
 const EMPTY_LIST: readonly never[] = Object.freeze([]);
 const EMPTY_METADATA: Readonly<Record<string, string>> = Object.freeze(Object.create(null));
@@ -168,8 +169,9 @@ export class SandboxSdkError extends Error {
    */
   constructor(message: string, options?: SandboxSdkErrorOptions) {
     super(message, options);
-    const given = (options ?? {}) as SandboxSdkErrorOptions & Record<string | symbol, unknown>;
-    const decoded = given[DECODED] === true;
+    const decoded = adoptDecoded;
+    adoptDecoded = false;
+    const given = (options ?? {}) as SandboxSdkErrorOptions & Record<string, unknown>;
     this.reason = given.reason;
     this.domain = given.domain;
     this.metadata = decoded ? (given.metadata ?? EMPTY_METADATA) : ownMetadata(given.metadata);
@@ -180,11 +182,14 @@ export class SandboxSdkError extends Error {
     this.requestId = given.requestId;
     // The class's own fields (sandboxId, filepath, ...), declared in each subclass with `declare`
     // so that class-field semantics do not reset them after this constructor has run.
-    const fields = (this as unknown as Record<symbol, readonly (readonly [string, unknown])[]>)[FIELDS] ?? [];
-    const self = this as unknown as Record<string, unknown>;
-    for (const [field, fallback] of fields) {
-      const value = given[field];
-      self[field] = value === undefined ? fallback : value;
+    const fields = (this as unknown as Record<symbol, readonly (readonly [string, unknown])[]>)[FIELDS];
+    if (fields !== undefined) {
+      const self = this as unknown as Record<string, unknown>;
+      for (let i = 0; i < fields.length; i++) {
+        const [field, fallback] = fields[i] as readonly [string, unknown];
+        const value = given[field];
+        self[field] = value === undefined ? fallback : value;
+      }
     }
   }
 
@@ -1186,11 +1191,10 @@ function nonEmptyString(value: unknown): string | undefined {
 function statusOf(error: unknown): ParsedStatus | undefined {
   const metadata = read(error, "metadata");
   // grpc-js Metadata and fetch Headers have get(); protobuf-ts keeps a plain record in `meta`.
-  if (typeof read(metadata, "get") === "function")
-    return parseStatusDetails(metadata as { get(key: string): unknown });
+  if (typeof read(metadata, "get") === "function") return parseTrailer(metadata, false);
   const record = read(error, "meta") ?? metadata;
   const value = read(record, STATUS_DETAILS_KEY);
-  return value === undefined ? undefined : parseStatusDetails(value as string);
+  return value === undefined ? undefined : parseTrailer(value, false);
 }
 
 /** Builds the error so that its stack starts at the caller of `above` (no frames of ours). */
@@ -1198,9 +1202,10 @@ function atCaller<E extends Error>(above: (...args: never[]) => unknown, build: 
   const limit = Error.stackTraceLimit;
   if (typeof Error.captureStackTrace !== "function" || typeof limit !== "number") return build();
   // The constructor's own capture would record our frames and cost a second stack walk: skip it,
-  // then capture once from the caller.
+  // then capture once from the caller. V8 captures nothing while the limit is not a number, which
+  // is cheaper than a limit of 0 (that still builds an empty trace).
   try {
-    Error.stackTraceLimit = 0;
+    (Error as { stackTraceLimit: unknown }).stackTraceLimit = undefined;
   } catch {
     return build();
   }
@@ -1241,8 +1246,7 @@ function mapError(error: unknown, context: MappingContext): SandboxSdkError {
     reason !== undefined && isTrusted(domain, context.trustedDomains) ? reason : undefined;
   const [target, template] = chooseRow(scope, grpcCode, trustedReason, facts);
   const ErrorType = target === "base" ? scope.base : target === "validation" ? scope.validation : target;
-  const options: SandboxSdkErrorOptions & Record<string | symbol, unknown> = {
-    [DECODED]: true,
+  const options: SandboxSdkErrorOptions & Record<string, unknown> = {
     cause: error,
     reason,
     domain,
@@ -1258,7 +1262,13 @@ function mapError(error: unknown, context: MappingContext): SandboxSdkError {
     runnerId: context.runnerId,
     profileName: context.profileName,
   };
-  return new ErrorType(template(facts), options);
+  const message = template(facts);
+  adoptDecoded = true;
+  try {
+    return new ErrorType(message, options);
+  } finally {
+    adoptDecoded = false;
+  }
 }
 
 const NO_CONTEXT: MappingContext = {};

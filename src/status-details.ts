@@ -2,7 +2,7 @@
  * The wire codec: decoding the `google.rpc.Status` carried in the `grpc-status-details-bin` trailer
  * (AIP-193) into plain objects. Total: any input is decoded or refused, never thrown on.
  */
-import { type BinaryReader, protobuf } from "./protobuf.js";
+import { decodeUtf8, WireReader } from "./wire-reader.js";
 
 /** The trailer that carries a serialised `google.rpc.Status`. */
 export const STATUS_DETAILS_KEY = "grpc-status-details-bin";
@@ -189,10 +189,6 @@ export type StatusDetailsInput =
   | StatusDetailsValue
   | readonly StatusDetailsValue[];
 
-const WIRE_VARINT = 0;
-const WIRE_DELIMITED = 2;
-const WIRE_END_GROUP = 4;
-
 /** The largest `seconds` of a valid `google.protobuf.Duration` (10,000 years). */
 const MAX_DURATION_SECONDS = 315_576_000_000;
 const MAX_DURATION_NANOS = 999_999_999;
@@ -203,95 +199,32 @@ const KNOWN_TYPE_PREFIX = "google.rpc.";
 const EMPTY_METADATA: Readonly<Record<string, string>> = Object.freeze(Object.create(null));
 const EMPTY_LIST: readonly never[] = Object.freeze([]);
 
-// ignoreBOM: a string is kept as sent, a leading U+FEFF included. fatal: false replaces invalid
-// bytes with U+FFFD (google-protobuf 4's readString() throws on them instead).
-const utf8Decoder = new TextDecoder("utf-8", { ignoreBOM: true });
-
-class MalformedWireError extends Error {}
-
-/** Decodes `bytes[start..end)` as UTF-8 (a TextDecoder call beats building short strings by hand). */
-function decodeText(bytes: Uint8Array, start: number, end: number): string {
-  return start === end ? "" : utf8Decoder.decode(bytes.subarray(start, end));
-}
-
-function expectWireType(reader: BinaryReader, wireType: number): void {
-  if (reader.getWireType() !== wireType) {
-    throw new MalformedWireError("field has the wrong wire type");
-  }
-}
-
-/**
- * Passes over a length-delimited field and returns where its payload starts; it ends at the
- * reader's cursor. The payload is not copied (google-protobuf's readBytes() would copy it).
- */
-function skipDelimited(reader: BinaryReader): number {
-  expectWireType(reader, WIRE_DELIMITED);
-  let start = reader.getCursor();
-  reader.skipDelimitedField(); // checks the length against the bytes left
-  const bytes = reader.getBuffer();
-  while ((bytes[start++] as number) >= 0x80); // step over the length varint, now known valid
-  return start;
-}
-
-function readText(reader: BinaryReader): string {
-  const start = skipDelimited(reader);
-  return decodeText(reader.getBuffer(), start, reader.getCursor());
-}
-
-function readInt64(reader: BinaryReader): number {
-  expectWireType(reader, WIRE_VARINT);
-  return reader.readInt64();
-}
-
-/** Skips a field this decoder does not know; a stray end-group tag is malformed. */
-function skip(reader: BinaryReader): void {
-  if (reader.getWireType() === WIRE_END_GROUP) {
-    throw new MalformedWireError("unexpected end-group tag");
-  }
-  reader.skipField();
-}
-
-/** Reads a nested message field: `read` sees a reader bounded to the message's bytes. */
-function readNested<T>(
-  reader: BinaryReader,
-  target: T,
-  read: (target: T, reader: BinaryReader) => void,
-): void {
-  expectWireType(reader, WIRE_DELIMITED);
-  reader.readMessage(target, read as (target: unknown, reader: BinaryReader) => void);
-}
-
 type StringMap = Record<string, string>;
 
+// Each reader below reads the fields of one message from a reader bounded to that message; unknown
+// fields are skipped, a known field with the wrong wire type throws.
+
 /** Reads one `map<string, string>` entry into `map` (a later duplicate key wins, as in protobuf). */
-function readMapEntry(map: StringMap, reader: BinaryReader): void {
+function readMapEntry(map: StringMap, reader: WireReader): void {
   let key = "";
   let value = "";
-  while (reader.nextField()) {
-    const field = reader.getFieldNumber();
-    if (field === 1) key = readText(reader);
-    else if (field === 2) value = readText(reader);
-    else skip(reader);
+  while (reader.next()) {
+    if (reader.field === 1) key = reader.string();
+    else if (reader.field === 2) value = reader.string();
+    else reader.skip();
   }
   map[key] = value;
 }
 
-function readMapField(reader: BinaryReader, map: StringMap): void {
-  readNested(reader, map, readMapEntry);
-}
-
-// Each detail decoder reads one message from a reader bounded to its bytes.
-
-function decodeErrorInfo(reader: BinaryReader): ErrorInfoDetail {
+function decodeErrorInfo(reader: WireReader): ErrorInfoDetail {
   let reason = "";
   let domain = "";
   const metadata: StringMap = Object.create(null);
-  while (reader.nextField()) {
-    const field = reader.getFieldNumber();
-    if (field === 1) reason = readText(reader);
-    else if (field === 2) domain = readText(reader);
-    else if (field === 3) readMapField(reader, metadata);
-    else skip(reader);
+  while (reader.next()) {
+    if (reader.field === 1) reason = reader.string();
+    else if (reader.field === 2) domain = reader.string();
+    else if (reader.field === 3) reader.message(metadata, readMapEntry);
+    else reader.skip();
   }
   return { type: "ErrorInfo", reason, domain, metadata: Object.freeze(metadata) };
 }
@@ -302,15 +235,12 @@ interface DurationParts {
   nanos: number;
 }
 
-function readDuration(target: DurationParts, reader: BinaryReader): void {
+function readDuration(target: DurationParts, reader: WireReader): void {
   target.present = true;
-  while (reader.nextField()) {
-    const field = reader.getFieldNumber();
-    if (field === 1) target.seconds = readInt64(reader);
-    else if (field === 2) {
-      expectWireType(reader, WIRE_VARINT);
-      target.nanos = reader.readInt32();
-    } else skip(reader);
+  while (reader.next()) {
+    if (reader.field === 1) target.seconds = reader.int64();
+    else if (reader.field === 2) target.nanos = reader.int32();
+    else reader.skip();
   }
 }
 
@@ -321,26 +251,25 @@ function durationToMilliseconds({ seconds, nanos }: DurationParts): number | und
   return seconds * 1000 + nanos / 1e6;
 }
 
-function decodeRetryInfo(reader: BinaryReader): RetryInfoDetail {
-  // The last occurrence of a singular message field wins; protobuf would merge them, and for a
-  // Duration merging and replacing differ only when a later copy leaves a part unset.
+function decodeRetryInfo(reader: WireReader): RetryInfoDetail {
+  // A repeated singular message field: protobuf merges the copies; for a Duration that is the same
+  // as reading them into one object.
   const delay: DurationParts = { present: false, seconds: 0, nanos: 0 };
-  while (reader.nextField()) {
-    if (reader.getFieldNumber() === 1) readNested(reader, delay, readDuration);
-    else skip(reader);
+  while (reader.next()) {
+    if (reader.field === 1) reader.message(delay, readDuration);
+    else reader.skip();
   }
   const retryDelay = delay.present ? durationToMilliseconds(delay) : undefined;
   return retryDelay === undefined ? { type: "RetryInfo" } : { type: "RetryInfo", retryDelay };
 }
 
-function decodeDebugInfo(reader: BinaryReader): DebugInfoDetail {
+function decodeDebugInfo(reader: WireReader): DebugInfoDetail {
   const stackEntries: string[] = [];
   let detail = "";
-  while (reader.nextField()) {
-    const field = reader.getFieldNumber();
-    if (field === 1) stackEntries.push(readText(reader));
-    else if (field === 2) detail = readText(reader);
-    else skip(reader);
+  while (reader.next()) {
+    if (reader.field === 1) stackEntries.push(reader.string());
+    else if (reader.field === 2) detail = reader.string();
+    else reader.skip();
   }
   return { type: "DebugInfo", stackEntries, detail };
 }
@@ -356,7 +285,7 @@ interface MutableQuotaViolation {
   futureQuotaValue?: number;
 }
 
-function readQuotaViolation(violations: QuotaViolation[], reader: BinaryReader): void {
+function readQuotaViolation(violations: QuotaViolation[], reader: WireReader): void {
   const violation: MutableQuotaViolation = {
     subject: "",
     description: "",
@@ -366,103 +295,101 @@ function readQuotaViolation(violations: QuotaViolation[], reader: BinaryReader):
     quotaDimensions: Object.create(null),
     quotaValue: 0,
   };
-  while (reader.nextField()) {
-    switch (reader.getFieldNumber()) {
+  while (reader.next()) {
+    switch (reader.field) {
       case 1:
-        violation.subject = readText(reader);
+        violation.subject = reader.string();
         break;
       case 2:
-        violation.description = readText(reader);
+        violation.description = reader.string();
         break;
       case 3:
-        violation.apiService = readText(reader);
+        violation.apiService = reader.string();
         break;
       case 4:
-        violation.quotaMetric = readText(reader);
+        violation.quotaMetric = reader.string();
         break;
       case 5:
-        violation.quotaId = readText(reader);
+        violation.quotaId = reader.string();
         break;
       case 6:
-        readMapField(reader, violation.quotaDimensions);
+        reader.message(violation.quotaDimensions, readMapEntry);
         break;
       case 7:
-        violation.quotaValue = readInt64(reader);
+        violation.quotaValue = reader.int64();
         break;
       case 8:
-        violation.futureQuotaValue = readInt64(reader);
+        violation.futureQuotaValue = reader.int64();
         break;
       default:
-        skip(reader);
+        reader.skip();
     }
   }
   Object.freeze(violation.quotaDimensions);
   violations.push(violation);
 }
 
-function decodeQuotaFailure(reader: BinaryReader): QuotaFailureDetail {
+function decodeQuotaFailure(reader: WireReader): QuotaFailureDetail {
   const violations: QuotaViolation[] = [];
-  while (reader.nextField()) {
-    if (reader.getFieldNumber() === 1) readNested(reader, violations, readQuotaViolation);
-    else skip(reader);
+  while (reader.next()) {
+    if (reader.field === 1) reader.message(violations, readQuotaViolation);
+    else reader.skip();
   }
   return { type: "QuotaFailure", violations };
 }
 
-function readPreconditionViolation(violations: PreconditionViolation[], reader: BinaryReader): void {
+function readPreconditionViolation(violations: PreconditionViolation[], reader: WireReader): void {
   let type = "";
   let subject = "";
   let description = "";
-  while (reader.nextField()) {
-    const field = reader.getFieldNumber();
-    if (field === 1) type = readText(reader);
-    else if (field === 2) subject = readText(reader);
-    else if (field === 3) description = readText(reader);
-    else skip(reader);
+  while (reader.next()) {
+    if (reader.field === 1) type = reader.string();
+    else if (reader.field === 2) subject = reader.string();
+    else if (reader.field === 3) description = reader.string();
+    else reader.skip();
   }
   violations.push({ type, subject, description });
 }
 
-function decodePreconditionFailure(reader: BinaryReader): PreconditionFailureDetail {
+function decodePreconditionFailure(reader: WireReader): PreconditionFailureDetail {
   const violations: PreconditionViolation[] = [];
-  while (reader.nextField()) {
-    if (reader.getFieldNumber() === 1) readNested(reader, violations, readPreconditionViolation);
-    else skip(reader);
+  while (reader.next()) {
+    if (reader.field === 1) reader.message(violations, readPreconditionViolation);
+    else reader.skip();
   }
   return { type: "PreconditionFailure", violations };
 }
 
-function readLocalizedText(target: { locale: string; message: string }, reader: BinaryReader): void {
-  while (reader.nextField()) {
-    const field = reader.getFieldNumber();
-    if (field === 1) target.locale = readText(reader);
-    else if (field === 2) target.message = readText(reader);
-    else skip(reader);
+function readLocalizedText(target: { locale: string; message: string }, reader: WireReader): void {
+  while (reader.next()) {
+    if (reader.field === 1) target.locale = reader.string();
+    else if (reader.field === 2) target.message = reader.string();
+    else reader.skip();
   }
 }
 
-function readFieldViolation(violations: BadRequestFieldViolation[], reader: BinaryReader): void {
+function readFieldViolation(violations: BadRequestFieldViolation[], reader: WireReader): void {
   let field = "";
   let description = "";
   let reason = "";
   let localizedMessage: { locale: string; message: string } | undefined;
-  while (reader.nextField()) {
-    switch (reader.getFieldNumber()) {
+  while (reader.next()) {
+    switch (reader.field) {
       case 1:
-        field = readText(reader);
+        field = reader.string();
         break;
       case 2:
-        description = readText(reader);
+        description = reader.string();
         break;
       case 3:
-        reason = readText(reader);
+        reason = reader.string();
         break;
       case 4:
         localizedMessage ??= { locale: "", message: "" };
-        readNested(reader, localizedMessage, readLocalizedText);
+        reader.message(localizedMessage, readLocalizedText);
         break;
       default:
-        skip(reader);
+        reader.skip();
     }
   }
   violations.push(
@@ -472,71 +399,68 @@ function readFieldViolation(violations: BadRequestFieldViolation[], reader: Bina
   );
 }
 
-function decodeBadRequest(reader: BinaryReader): BadRequestDetail {
+function decodeBadRequest(reader: WireReader): BadRequestDetail {
   const fieldViolations: BadRequestFieldViolation[] = [];
-  while (reader.nextField()) {
-    if (reader.getFieldNumber() === 1) readNested(reader, fieldViolations, readFieldViolation);
-    else skip(reader);
+  while (reader.next()) {
+    if (reader.field === 1) reader.message(fieldViolations, readFieldViolation);
+    else reader.skip();
   }
   return { type: "BadRequest", fieldViolations };
 }
 
-function decodeRequestInfo(reader: BinaryReader): RequestInfoDetail {
+function decodeRequestInfo(reader: WireReader): RequestInfoDetail {
   let requestId = "";
   let servingData = "";
-  while (reader.nextField()) {
-    const field = reader.getFieldNumber();
-    if (field === 1) requestId = readText(reader);
-    else if (field === 2) servingData = readText(reader);
-    else skip(reader);
+  while (reader.next()) {
+    if (reader.field === 1) requestId = reader.string();
+    else if (reader.field === 2) servingData = reader.string();
+    else reader.skip();
   }
   return { type: "RequestInfo", requestId, servingData };
 }
 
-function decodeResourceInfo(reader: BinaryReader): ResourceInfoDetail {
+function decodeResourceInfo(reader: WireReader): ResourceInfoDetail {
   let resourceType = "";
   let resourceName = "";
   let owner = "";
   let description = "";
-  while (reader.nextField()) {
-    const field = reader.getFieldNumber();
-    if (field === 1) resourceType = readText(reader);
-    else if (field === 2) resourceName = readText(reader);
-    else if (field === 3) owner = readText(reader);
-    else if (field === 4) description = readText(reader);
-    else skip(reader);
+  while (reader.next()) {
+    if (reader.field === 1) resourceType = reader.string();
+    else if (reader.field === 2) resourceName = reader.string();
+    else if (reader.field === 3) owner = reader.string();
+    else if (reader.field === 4) description = reader.string();
+    else reader.skip();
   }
   return { type: "ResourceInfo", resourceType, resourceName, owner, description };
 }
 
-function readHelpLink(links: HelpLink[], reader: BinaryReader): void {
+function readHelpLink(links: HelpLink[], reader: WireReader): void {
   let description = "";
   let url = "";
-  while (reader.nextField()) {
-    const field = reader.getFieldNumber();
-    if (field === 1) description = readText(reader);
-    else if (field === 2) url = readText(reader);
-    else skip(reader);
+  while (reader.next()) {
+    if (reader.field === 1) description = reader.string();
+    else if (reader.field === 2) url = reader.string();
+    else reader.skip();
   }
   links.push({ description, url });
 }
 
-function decodeHelp(reader: BinaryReader): HelpDetail {
+function decodeHelp(reader: WireReader): HelpDetail {
   const links: HelpLink[] = [];
-  while (reader.nextField()) {
-    if (reader.getFieldNumber() === 1) readNested(reader, links, readHelpLink);
-    else skip(reader);
+  while (reader.next()) {
+    if (reader.field === 1) reader.message(links, readHelpLink);
+    else reader.skip();
   }
   return { type: "Help", links };
 }
 
-function decodeLocalizedMessage(reader: BinaryReader): LocalizedMessageDetail {
+function decodeLocalizedMessage(reader: WireReader): LocalizedMessageDetail {
   const text = { locale: "", message: "" };
   readLocalizedText(text, reader);
   return { type: "LocalizedMessage", locale: text.locale, message: text.message };
 }
 
-type DetailDecoder = (reader: BinaryReader) => StatusDetail;
+type DetailDecoder = (reader: WireReader) => StatusDetail;
 
 /** The decoder of each known type, by its name within `google.rpc`. */
 function decoderFor(name: string): DetailDecoder | undefined {
@@ -569,10 +493,24 @@ function decoderFor(name: string): DetailDecoder | undefined {
 /** Nearly every type URL starts so; matching it as bytes spares decoding it to a string. */
 const USUAL_PREFIX = new TextEncoder().encode(`type.googleapis.com/${KNOWN_TYPE_PREFIX}`);
 
-function hasUsualPrefix(bytes: Uint8Array, start: number, end: number): boolean {
-  if (end - start <= USUAL_PREFIX.length) return false;
-  for (let i = 0; i < USUAL_PREFIX.length; i++) {
-    if (bytes[start + i] !== USUAL_PREFIX[i]) return false;
+/** The known names as bytes, to match the rest of a usual type URL without decoding it. */
+const KNOWN_NAMES: readonly (readonly [Uint8Array, DetailDecoder])[] = [
+  "ErrorInfo",
+  "RetryInfo",
+  "DebugInfo",
+  "QuotaFailure",
+  "PreconditionFailure",
+  "BadRequest",
+  "RequestInfo",
+  "ResourceInfo",
+  "Help",
+  "LocalizedMessage",
+].map((name) => [new TextEncoder().encode(name), decoderFor(name) as DetailDecoder] as const);
+
+function bytesEqual(bytes: Uint8Array, start: number, end: number, expected: Uint8Array): boolean {
+  if (end - start !== expected.length) return false;
+  for (let i = 0; i < expected.length; i++) {
+    if (bytes[start + i] !== expected[i]) return false;
   }
   return true;
 }
@@ -582,86 +520,75 @@ function hasUsualPrefix(bytes: Uint8Array, start: number, end: number): boolean 
  * `google.rpc.<Name>` for a known Name.
  */
 function decoderForTypeUrl(bytes: Uint8Array, start: number, end: number): DetailDecoder | undefined {
-  if (hasUsualPrefix(bytes, start, end)) {
-    const name = decodeText(bytes, start + USUAL_PREFIX.length, end);
-    if (!name.includes("/")) return decoderFor(name);
+  const nameStart = start + USUAL_PREFIX.length;
+  if (nameStart <= end && bytesEqual(bytes, start, nameStart, USUAL_PREFIX)) {
+    for (const [name, decoder] of KNOWN_NAMES) {
+      if (bytesEqual(bytes, nameStart, end, name)) return decoder;
+    }
   }
-  const typeUrl = decodeText(bytes, start, end);
+  // Any other URL (another prefix, or a name after a further "/"): the general rule, on text.
+  const typeUrl = decodeUtf8(bytes, start, end);
   const type = typeUrl.slice(typeUrl.lastIndexOf("/") + 1);
   return type.startsWith(KNOWN_TYPE_PREFIX) ? decoderFor(type.slice(KNOWN_TYPE_PREFIX.length)) : undefined;
 }
 
-/** Where one `google.protobuf.Any` of `Status.details` lies in the buffer: its URL and payload. */
-interface AnyEnvelope {
-  urlStart: number;
-  urlEnd: number;
-  start: number;
-  end: number;
+/**
+ * Reads one `google.protobuf.Any` and decodes its payload. The envelope must be well-formed (or the
+ * whole Status fails); a known type whose payload does not decode as that type, like any type we do
+ * not know, is kept raw (copied): one bad detail never costs the others.
+ */
+function readDetail(details: StatusDetail[], reader: WireReader): void {
+  const { bytes } = reader;
+  let urlStart = 0;
+  let urlEnd = 0;
+  let start = 0;
+  let end = 0;
+  while (reader.next()) {
+    if (reader.field === 1) {
+      reader.delimited();
+      urlStart = reader.payloadStart;
+      urlEnd = reader.position;
+    } else if (reader.field === 2) {
+      reader.delimited();
+      start = reader.payloadStart;
+      end = reader.position;
+    } else reader.skip();
+  }
+  const decode = decoderForTypeUrl(bytes, urlStart, urlEnd);
+  if (decode !== undefined) {
+    try {
+      details.push(decode(new WireReader(bytes, start, end)));
+      return;
+    } catch {
+      // Not that type after all: keep the bytes.
+    }
+  }
+  details.push({
+    type: "Unknown",
+    typeUrl: decodeUtf8(bytes, urlStart, urlEnd),
+    // A plain Uint8Array copy: never a view that would keep (or expose) the caller's buffer.
+    value: new Uint8Array(bytes.subarray(start, end)),
+  });
 }
 
 /**
- * Decodes the payload of one `google.protobuf.Any`. A known type whose bytes do not decode as that
- * type, like any type we do not know, is kept raw (copied): one bad detail never costs the others.
+ * Decodes one trailer value; throws a WireFormatError when it is not a valid Status. The Status's
+ * own message is decoded only when `withMessage` (fromGrpcStatus never reads it).
  */
-function decodeDetail(bytes: Uint8Array, { urlStart, urlEnd, start, end }: AnyEnvelope): StatusDetail {
-  const decode = decoderForTypeUrl(bytes, urlStart, urlEnd);
-  if (decode !== undefined) {
-    const reader = protobuf().BinaryReader.alloc(bytes, start, end - start);
-    try {
-      return decode(reader);
-    } catch {
-      // Not that type after all: fall through and keep the bytes.
-    } finally {
-      reader.free();
-    }
+export function decodeStatus(bytes: Uint8Array, withMessage = true): ParsedStatus {
+  const reader = new WireReader(bytes);
+  let code = 0;
+  let message = "";
+  const details: StatusDetail[] = [];
+  while (reader.next()) {
+    if (reader.field === 1) code = reader.int32();
+    else if (reader.field === 2) {
+      if (withMessage) message = reader.string();
+      else reader.delimited();
+    } else if (reader.field === 3) reader.message(details, readDetail);
+    else reader.skip();
   }
-  return {
-    type: "Unknown",
-    typeUrl: decodeText(bytes, urlStart, urlEnd),
-    value: Uint8Array.prototype.slice.call(bytes, start, end),
-  };
-}
-
-function readAny(target: AnyEnvelope, reader: BinaryReader): void {
-  while (reader.nextField()) {
-    const field = reader.getFieldNumber();
-    if (field === 1) {
-      target.urlStart = skipDelimited(reader);
-      target.urlEnd = reader.getCursor();
-    } else if (field === 2) {
-      target.start = skipDelimited(reader);
-      target.end = reader.getCursor();
-    } else skip(reader);
-  }
-}
-
-/** Decodes one trailer value; throws when it is not valid wire format for a Status. */
-function decodeStatus(value: Uint8Array): ParsedStatus {
-  const reader = protobuf().BinaryReader.alloc(value);
-  try {
-    const bytes = reader.getBuffer();
-    let code = 0;
-    let message = "";
-    const envelopes: AnyEnvelope[] = [];
-    while (reader.nextField()) {
-      const field = reader.getFieldNumber();
-      if (field === 1) {
-        expectWireType(reader, WIRE_VARINT);
-        code = reader.readInt32();
-      } else if (field === 2) message = readText(reader);
-      else if (field === 3) {
-        const envelope: AnyEnvelope = { urlStart: 0, urlEnd: 0, start: 0, end: 0 };
-        readNested(reader, envelope, readAny);
-        envelopes.push(envelope);
-      } else skip(reader);
-    }
-    // Only once the whole Status is known to be well-formed are the payloads decoded.
-    const details: StatusDetail[] = [];
-    for (const envelope of envelopes) details.push(decodeDetail(bytes, envelope));
-    return promote(code, message, details);
-  } finally {
-    reader.free();
-  }
+  return promote(code, message, details);
 }
 
 /** Builds a ParsedStatus: the details, and the fields that errors promote from them. */
@@ -717,11 +644,11 @@ function toBytes(value: unknown): Uint8Array | undefined {
   return undefined;
 }
 
-function tryDecode(value: unknown): ParsedStatus | undefined {
+function tryDecode(value: unknown, withMessage: boolean): ParsedStatus | undefined {
   const bytes = toBytes(value);
   if (bytes === undefined || bytes.length === 0) return undefined;
   try {
-    return decodeStatus(bytes);
+    return decodeStatus(bytes, withMessage);
   } catch {
     // Not a Status (malformed, truncated, too deep): try the next value.
     return undefined;
@@ -741,6 +668,24 @@ function trailerValues(input: unknown): unknown {
 }
 
 /**
+ * {@link parseStatusDetails}, for the mapping: without `withMessage`, the Status's own message,
+ * which no error keeps, is not decoded.
+ */
+export function parseTrailer(input: unknown, withMessage: boolean): ParsedStatus | undefined {
+  try {
+    const values = trailerValues(input);
+    if (!Array.isArray(values)) return tryDecode(values, withMessage);
+    for (const value of values) {
+      const parsed = tryDecode(value, withMessage);
+      if (parsed !== undefined) return parsed;
+    }
+  } catch {
+    // A hostile `get`, or an array whose iteration throws: no status.
+  }
+  return undefined;
+}
+
+/**
  * Decodes the `grpc-status-details-bin` trailer into a {@link ParsedStatus}.
  *
  * `input` is a grpc-js `Metadata` (or anything with `get(key)`), one value (bytes or base64 text),
@@ -755,15 +700,5 @@ function trailerValues(input: unknown): unknown {
  * ```
  */
 export function parseStatusDetails(input: StatusDetailsInput | null | undefined): ParsedStatus | undefined {
-  try {
-    const values = trailerValues(input);
-    if (!Array.isArray(values)) return tryDecode(values);
-    for (const value of values) {
-      const parsed = tryDecode(value);
-      if (parsed !== undefined) return parsed;
-    }
-  } catch {
-    // A hostile `get`, or an array whose iteration throws: no status.
-  }
-  return undefined;
+  return parseTrailer(input, true);
 }

@@ -6,6 +6,7 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
+import { vectors } from "./support/vectors.js";
 
 type Api = typeof import("../src/index.js");
 
@@ -63,5 +64,22 @@ describe("the ESM and CommonJS builds in one process", () => {
     const reference = "0805121873616e64626f782073622d313233206e6f7420666f756e64";
     expect(cjs.parseStatusDetails(Buffer.from(reference, "hex"))?.message).toBe("sandbox sb-123 not found");
     expect(esm.parseStatusDetails(Buffer.from(reference, "hex"))?.message).toBe("sandbox sb-123 not found");
+  });
+});
+
+describe("the built output decodes every golden vector as the source does", () => {
+  // The bundler must not change behaviour (a tree-shaking pass once dropped RetryInfo delays).
+  it.each(["esm", "cjs"] as const)("%s build", async (format) => {
+    const built = format === "esm" ? esm : cjs;
+    const source = await import("../src/index.js");
+    for (const vector of vectors) {
+      const bytes = Buffer.from(vector.hex, "hex");
+      expect(built.parseStatusDetails(bytes), vector.name).toEqual(source.parseStatusDetails(bytes));
+      const transport = { code: 14, details: "d", metadata: { get: () => [bytes] } };
+      const fromBuilt = built.fromGrpcStatus(transport);
+      const fromSource = source.fromGrpcStatus(transport);
+      expect(fromBuilt.name, vector.name).toBe(fromSource.name);
+      expect({ ...fromBuilt }, vector.name).toEqual({ ...fromSource });
+    }
   });
 });
