@@ -83,13 +83,32 @@ for (const { name, ns } of results) {
 const ratio = byName["fromGrpcStatus(serviceError)"] / floor;
 const gaxParse = byName["google-gax parseGRPCStatusDetails"] / byName["parseStatusDetails(bytes)"];
 const gaxMap = byName["google-gax parseGRPCStatusDetails"] / byName["fromGrpcStatus(serviceError)"];
-console.log(`\ncold import (median of 9 child processes): ESM ${coldEsm.toFixed(1)} ms, CJS ${coldCjs.toFixed(1)} ms`);
+console.log(
+  `\ncold import (median of 9 child processes): ESM ${coldEsm.toFixed(1)} ms, CJS ${coldCjs.toFixed(1)} ms`,
+);
 const checks = [
-  [`fromGrpcStatus / new Error = ${ratio.toFixed(2)}×`, `≤ ${TARGETS.fromGrpcStatusVsError}×`, ratio <= TARGETS.fromGrpcStatusVsError],
-  [`google-gax / parseStatusDetails = ${gaxParse.toFixed(0)}×`, `≥ ${TARGETS.gaxVsParse}×`, gaxParse >= TARGETS.gaxVsParse],
-  [`google-gax / fromGrpcStatus = ${gaxMap.toFixed(0)}×`, `≥ ${TARGETS.gaxVsParse}×`, gaxMap >= TARGETS.gaxVsParse],
-  [`cold import ESM ${coldEsm.toFixed(1)} ms, CJS ${coldCjs.toFixed(1)} ms`, `≤ ${TARGETS.coldImportMs} ms`, Math.max(coldEsm, coldCjs) <= TARGETS.coldImportMs],
+  [
+    `fromGrpcStatus / new Error = ${ratio.toFixed(2)}×`,
+    `≤ ${TARGETS.fromGrpcStatusVsError}×`,
+    ratio <= TARGETS.fromGrpcStatusVsError,
+  ],
+  [
+    `google-gax / parseStatusDetails = ${gaxParse.toFixed(0)}×`,
+    `≥ ${TARGETS.gaxVsParse}×`,
+    gaxParse >= TARGETS.gaxVsParse,
+  ],
+  [
+    `google-gax / fromGrpcStatus = ${gaxMap.toFixed(0)}×`,
+    `≥ ${TARGETS.gaxVsParse}×`,
+    gaxMap >= TARGETS.gaxVsParse,
+  ],
+  [
+    `cold import ESM ${coldEsm.toFixed(1)} ms, CJS ${coldCjs.toFixed(1)} ms`,
+    `≤ ${TARGETS.coldImportMs} ms`,
+    Math.max(coldEsm, coldCjs) <= TARGETS.coldImportMs,
+  ],
 ];
 console.log("\ntargets:");
-for (const [what, target, ok] of checks) console.log(`  ${ok ? "met " : "MISS"}  ${what}  (target ${target})`);
+for (const [what, target, ok] of checks)
+  console.log(`  ${ok ? "met " : "MISS"}  ${what}  (target ${target})`);
 void sink;

@@ -1197,26 +1197,22 @@ function statusOf(error: unknown): ParsedStatus | undefined {
   return value === undefined ? undefined : parseTrailer(value, false);
 }
 
-/** Builds the error so that its stack starts at the caller of `above` (no frames of ours). */
-function atCaller<E extends Error>(above: (...args: never[]) => unknown, build: () => E): E {
+/**
+ * Turns off V8's stack capture until the returned limit is put back, so that the error built in
+ * between records no frames of ours and costs no stack walk of its own; `fromGrpcStatus` then
+ * captures once, from its caller. Returns `undefined` (and changes nothing) where that is not
+ * possible: another engine, or a frozen `Error`.
+ */
+function suspendStackCapture(): number | undefined {
   const limit = Error.stackTraceLimit;
-  if (typeof Error.captureStackTrace !== "function" || typeof limit !== "number") return build();
-  // The constructor's own capture would record our frames and cost a second stack walk: skip it,
-  // then capture once from the caller. V8 captures nothing while the limit is not a number, which
-  // is cheaper than a limit of 0 (that still builds an empty trace).
+  if (typeof Error.captureStackTrace !== "function" || typeof limit !== "number") return undefined;
   try {
+    // Not a number: V8 captures nothing at all, cheaper than a limit of 0 (an empty trace).
     (Error as { stackTraceLimit: unknown }).stackTraceLimit = undefined;
+    return limit;
   } catch {
-    return build();
+    return undefined;
   }
-  let error: E;
-  try {
-    error = build();
-  } finally {
-    Error.stackTraceLimit = limit;
-  }
-  Error.captureStackTrace(error, above);
-  return error;
 }
 
 function mapError(error: unknown, context: MappingContext): SandboxSdkError {
@@ -1294,15 +1290,18 @@ const NO_CONTEXT: MappingContext = {};
  */
 export function fromGrpcStatus(error: unknown, context?: MappingContext): SandboxSdkError {
   if (isSandboxSdkError(error)) return error;
+  const limit = suspendStackCapture();
+  let mapped: SandboxSdkError;
   try {
-    return atCaller(fromGrpcStatus, () => mapError(error, context ?? NO_CONTEXT));
+    mapped = mapError(error, context ?? NO_CONTEXT);
   } catch {
     // Only a hostile context (a throwing getter, say) gets here: still return, never throw.
-    return atCaller(
-      fromGrpcStatus,
-      () => new SandboxSdkError("operation failed: the error could not be mapped", { cause: error }),
-    );
+    mapped = new SandboxSdkError("operation failed: the error could not be mapped", { cause: error });
+  } finally {
+    if (limit !== undefined) Error.stackTraceLimit = limit;
   }
+  if (limit !== undefined) Error.captureStackTrace(mapped, fromGrpcStatus);
+  return mapped;
 }
 
 /**

@@ -2,6 +2,7 @@
  * The wire codec: decoding the `google.rpc.Status` carried in the `grpc-status-details-bin` trailer
  * (AIP-193) into plain objects. Total: any input is decoded or refused, never thrown on.
  */
+import { ERROR_DOMAIN, Reason } from "./codes.js";
 import { decodeUtf8, WireReader } from "./wire-reader.js";
 
 /** The trailer that carries a serialised `google.rpc.Status`. */
@@ -216,13 +217,37 @@ function readMapEntry(map: StringMap, reader: WireReader): void {
   map[key] = value;
 }
 
+/** The service's own vocabulary (every reason, its domain) as bytes, by length. */
+const VOCABULARY = new Map<number, (readonly [Uint8Array, string])[]>();
+for (const text of [...Object.values(Reason), ERROR_DOMAIN]) {
+  const encoded = new TextEncoder().encode(text);
+  VOCABULARY.set(encoded.length, [...(VOCABULARY.get(encoded.length) ?? []), [encoded, text]]);
+}
+
+/**
+ * A string field that usually holds a word of the service's vocabulary: such a word is returned
+ * as the constant string, not decoded anew (and a constant's hash is already known to the reason
+ * table lookup that follows); anything else is decoded as usual.
+ */
+function readVocabulary(reader: WireReader): string {
+  reader.delimited();
+  const { bytes, payloadStart, position } = reader;
+  const candidates = VOCABULARY.get(position - payloadStart);
+  if (candidates !== undefined) {
+    for (const [encoded, text] of candidates) {
+      if (bytesEqual(bytes, payloadStart, position, encoded)) return text;
+    }
+  }
+  return decodeUtf8(bytes, payloadStart, position);
+}
+
 function decodeErrorInfo(reader: WireReader): ErrorInfoDetail {
   let reason = "";
   let domain = "";
   const metadata: StringMap = Object.create(null);
   while (reader.next()) {
-    if (reader.field === 1) reason = reader.string();
-    else if (reader.field === 2) domain = reader.string();
+    if (reader.field === 1) reason = readVocabulary(reader);
+    else if (reader.field === 2) domain = readVocabulary(reader);
     else if (reader.field === 3) reader.message(metadata, readMapEntry);
     else reader.skip();
   }
@@ -490,11 +515,8 @@ function decoderFor(name: string): DetailDecoder | undefined {
   }
 }
 
-/** Nearly every type URL starts so; matching it as bytes spares decoding it to a string. */
-const USUAL_PREFIX = new TextEncoder().encode(`type.googleapis.com/${KNOWN_TYPE_PREFIX}`);
-
-/** The known names as bytes, to match the rest of a usual type URL without decoding it. */
-const KNOWN_NAMES: readonly (readonly [Uint8Array, DetailDecoder])[] = [
+/** The usual type URL of each known type, as bytes, and its decoder. */
+const USUAL_TYPE_URLS: readonly (readonly [Uint8Array, DetailDecoder])[] = [
   "ErrorInfo",
   "RetryInfo",
   "DebugInfo",
@@ -505,11 +527,18 @@ const KNOWN_NAMES: readonly (readonly [Uint8Array, DetailDecoder])[] = [
   "ResourceInfo",
   "Help",
   "LocalizedMessage",
-].map((name) => [new TextEncoder().encode(name), decoderFor(name) as DetailDecoder] as const);
+].map(
+  (name) =>
+    [
+      new TextEncoder().encode(`type.googleapis.com/${KNOWN_TYPE_PREFIX}${name}`),
+      decoderFor(name) as DetailDecoder,
+    ] as const,
+);
 
+/** Whether `bytes[start..end)` equals `expected`, compared from the end (where type URLs differ). */
 function bytesEqual(bytes: Uint8Array, start: number, end: number, expected: Uint8Array): boolean {
   if (end - start !== expected.length) return false;
-  for (let i = 0; i < expected.length; i++) {
+  for (let i = expected.length - 1; i >= 0; i--) {
     if (bytes[start + i] !== expected[i]) return false;
   }
   return true;
@@ -517,16 +546,13 @@ function bytesEqual(bytes: Uint8Array, start: number, end: number, expected: Uin
 
 /**
  * The decoder for a type URL (`bytes[start..end)`): the part after the last `/` must be exactly
- * `google.rpc.<Name>` for a known Name.
+ * `google.rpc.<Name>` for a known Name. The usual URLs are matched as bytes, without decoding.
  */
 function decoderForTypeUrl(bytes: Uint8Array, start: number, end: number): DetailDecoder | undefined {
-  const nameStart = start + USUAL_PREFIX.length;
-  if (nameStart <= end && bytesEqual(bytes, start, nameStart, USUAL_PREFIX)) {
-    for (const [name, decoder] of KNOWN_NAMES) {
-      if (bytesEqual(bytes, nameStart, end, name)) return decoder;
-    }
+  for (let i = 0; i < USUAL_TYPE_URLS.length; i++) {
+    const [url, decoder] = USUAL_TYPE_URLS[i] as readonly [Uint8Array, DetailDecoder];
+    if (bytesEqual(bytes, start, end, url)) return decoder;
   }
-  // Any other URL (another prefix, or a name after a further "/"): the general rule, on text.
   const typeUrl = decodeUtf8(bytes, start, end);
   const type = typeUrl.slice(typeUrl.lastIndexOf("/") + 1);
   return type.startsWith(KNOWN_TYPE_PREFIX) ? decoderFor(type.slice(KNOWN_TYPE_PREFIX.length)) : undefined;
