@@ -34,7 +34,9 @@ const utf8Decoder = new TextDecoder("utf-8", { ignoreBOM: true });
  * agree on arbitrary bytes; TextDecoder is used where the slice is missing.
  */
 const nativeUtf8Slice = (
-  globalThis.Buffer?.prototype as unknown as { utf8Slice?: (this: Uint8Array, start: number, end: number) => string }
+  globalThis.Buffer?.prototype as unknown as {
+    utf8Slice?: (this: Uint8Array, start: number, end: number) => string;
+  }
 )?.utf8Slice;
 
 /** Decodes `bytes[start..end)` as UTF-8, replacing invalid bytes with U+FFFD. */
