@@ -1,26 +1,38 @@
 #!/usr/bin/env node
-// The whole suite, as `npm test` runs it: types, lint, build (the packaging tests load dist/), then
-// every test. It ends with one plain line, `tests: N passed, M failed`, so that a run in which no
-// test ran is visible to anyone reading the log.
+// The whole suite, as `npm test` runs it: types, lint, build, the packed tarball's audits (publint
+// --strict, Are the Types Wrong), the API reference (TypeDoc, failing on any undocumented export),
+// then every test. It ends with one plain line, `tests: N passed, M failed`, so that a run in which
+// no test ran is visible to anyone reading the log.
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 const report = ".vitest-report.json";
+const packDir = mkdtempSync(join(tmpdir(), "sandbox-sdk-errors-pack-"));
+const tarball = () => join(packDir, JSON.parse(readFileSync(join(packDir, "pack.json"), "utf8"))[0].filename);
+
 const steps = [
   ["types", "npx", ["tsc", "--noEmit", "-p", "."]],
   ["lint", "npx", ["biome", "check", "."]],
-  ["build", "npx", ["tsup"]],
+  ["build", "npm", ["run", "build", "--silent"]],
+  ["pack", "sh", ["-c", `npm pack --json --pack-destination '${packDir}' > '${join(packDir, "pack.json")}'`]],
+  ["publint", "npx", ["publint", "run", "--strict", tarball]],
+  ["attw", "npx", ["attw", tarball]],
+  ["docs", "npx", ["typedoc", "--logLevel", "Warn"]],
 ];
 
 let failedStep;
 for (const [name, command, args] of steps) {
-  console.log(`\n> ${name}: ${command} ${args.join(" ")}`);
-  const { status } = spawnSync(command, args, { stdio: "inherit" });
+  const resolved = args.map((arg) => (typeof arg === "function" ? arg() : arg));
+  console.log(`\n> ${name}: ${command} ${resolved.join(" ")}`);
+  const { status } = spawnSync(command, resolved, { stdio: "inherit" });
   if (status !== 0) {
     failedStep = name;
     break;
   }
 }
+rmSync(packDir, { recursive: true, force: true });
 
 let passed = 0;
 let failed = 0;

@@ -186,7 +186,10 @@ export type StatusDetailsValue = Uint8Array | ArrayBuffer | string;
  * such as a fetch `Headers`), one trailer value, or a list of values.
  */
 export type StatusDetailsInput =
-  | { get(key: string): unknown }
+  | {
+      /** The values of the trailer `key`, as grpc-js `Metadata#get` returns them. */
+      get(key: string): unknown;
+    }
   | StatusDetailsValue
   | readonly StatusDetailsValue[];
 

@@ -1,0 +1,170 @@
+#!/usr/bin/env node
+// `npm run demo`: a real grpc-js server on 127.0.0.1 fails the way a sandbox service does, and a
+// client maps every failure with fromGrpcStatus. Then one flaky call is retried with retry(), which
+// waits as long as the server's RetryInfo asks. Runs against the built package, as an application
+// would import it.
+import { fileURLToPath } from "node:url";
+import * as grpc from "@grpc/grpc-js";
+import * as protoLoader from "@grpc/proto-loader";
+import { fromGrpcStatus, GrpcCode, Reason, retry } from "sandbox-sdk-errors";
+import { encodeStatus, toServiceError } from "sandbox-sdk-errors/testing";
+
+const PROTO = fileURLToPath(new URL("./sandbox.proto", import.meta.url));
+const { SandboxService } = grpc.loadPackageDefinition(protoLoader.loadSync(PROTO, { keepCase: true })).demo.sandbox.v1;
+
+const DOMAIN = "cwsandbox.com";
+const errorInfo = (reason, metadata = {}) => ({ type: "ErrorInfo", reason, domain: DOMAIN, metadata });
+
+/** A status for a handler's callback, the details packed into the grpc-status-details-bin trailer. */
+const fail = (code, message, details = []) => toServiceError({ code, message, details });
+
+let flakyAttempts = 0;
+const handlers = {
+  GetSandbox({ request }, callback) {
+    if (request.sandbox_id === "sb-flaky" && ++flakyAttempts <= 2) {
+      callback(
+        fail(GrpcCode.UNAVAILABLE, "runner is restarting", [
+          errorInfo(Reason.RUNNER_UNAVAILABLE),
+          { type: "RetryInfo", retryDelay: 300 },
+        ]),
+      );
+    } else if (request.sandbox_id === "sb-flaky") {
+      callback(null, { sandbox_id: request.sandbox_id, state: "RUNNING" });
+    } else {
+      callback(
+        fail(GrpcCode.NOT_FOUND, `sandbox ${request.sandbox_id} not found`, [
+          errorInfo(Reason.SANDBOX_NOT_FOUND),
+          { type: "RequestInfo", requestId: "req-8f2c", servingData: "" },
+        ]),
+      );
+    }
+  },
+  ReadFile({ request }, callback) {
+    callback(
+      fail(GrpcCode.PERMISSION_DENIED, `open ${request.path}: permission denied`, [
+        errorInfo(Reason.FILE_PERMISSION_DENIED, { filepath: request.path }),
+      ]),
+    );
+  },
+  StartSandbox({ request, metadata }, callback) {
+    if (metadata.get("authorization").length === 0) {
+      callback(fail(GrpcCode.UNAUTHENTICATED, "missing bearer token"));
+    } else if (request.image === "") {
+      callback(
+        fail(GrpcCode.INVALID_ARGUMENT, "invalid StartSandbox request", [
+          {
+            type: "BadRequest",
+            fieldViolations: [
+              { field: "image", description: "must not be empty", reason: "" },
+              { field: "tags[0]", description: "tags may contain letters, numbers, '.', '_' or '-'", reason: "" },
+            ],
+          },
+        ]),
+      );
+    } else if (request.image === "gpu-large") {
+      callback(
+        fail(GrpcCode.UNAVAILABLE, "backend at capacity", [
+          errorInfo(Reason.BACKEND_UNAVAILABLE),
+          { type: "RetryInfo", retryDelay: 1500 },
+        ]),
+      );
+    } else {
+      // A trailer that is not a google.rpc.Status at all: the status code still maps.
+      const trailers = new grpc.Metadata();
+      trailers.set("grpc-status-details-bin", Buffer.from("not a protobuf status"));
+      callback({ code: GrpcCode.INTERNAL, details: "scheduler panicked", metadata: trailers });
+    }
+  },
+  Exec(call) {
+    call.write({ stdout: Buffer.from("compiling...\n") });
+    const blob = encodeStatus({
+      code: GrpcCode.DEADLINE_EXCEEDED,
+      message: "timeout",
+      details: [errorInfo(Reason.COMMAND_TIMEOUT)],
+    });
+    const trailers = new grpc.Metadata();
+    trailers.set("grpc-status-details-bin", Buffer.from(blob));
+    call.emit("error", { code: GrpcCode.DEADLINE_EXCEEDED, details: "command ran past 30s", metadata: trailers });
+  },
+};
+
+const server = new grpc.Server();
+server.addService(SandboxService.service, handlers);
+const port = await new Promise((resolve, reject) =>
+  server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (error, bound) =>
+    error ? reject(error) : resolve(bound),
+  ),
+);
+const client = new SandboxService(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+
+const authorized = new grpc.Metadata();
+authorized.set("authorization", "Bearer demo");
+
+/** Calls a unary method; resolves with the response or rejects with the transport's error. */
+const unary = (method, request, metadata = authorized) =>
+  new Promise((resolve, reject) =>
+    client[method](request, metadata, (error, response) => (error ? reject(error) : resolve(response))),
+  );
+
+/** Reads a server stream to its end or its error. */
+const stream = (method, request) =>
+  new Promise((resolve, reject) => {
+    const call = client[method](request, authorized);
+    call.on("data", () => {});
+    call.on("end", resolve);
+    call.on("error", reject);
+  });
+
+const scenarios = [
+  ["GetSandbox sb-404", () => unary("GetSandbox", { sandbox_id: "sb-404" }), { operation: "get", sandboxId: "sb-404" }],
+  ["ReadFile /etc/shadow", () => unary("ReadFile", { sandbox_id: "sb-1", path: "/etc/shadow" }), { operation: "read" }],
+  ["StartSandbox gpu-large", () => unary("StartSandbox", { image: "gpu-large" }), { operation: "start" }],
+  ["StartSandbox (bad fields)", () => unary("StartSandbox", { image: "", tags: ["bad tag!"] }), { operation: "start" }],
+  ["StartSandbox (no token)", () => unary("StartSandbox", { image: "ubuntu" }, new grpc.Metadata()), { operation: "start" }],
+  ["StartSandbox (bad trailer)", () => unary("StartSandbox", { image: "ubuntu" }), { operation: "start" }],
+  ["Exec make (stream)", () => stream("Exec", { sandbox_id: "sb-1", command: ["make"] }), { operation: "exec" }],
+];
+
+const rows = [];
+for (const [call, run, context] of scenarios) {
+  try {
+    await run();
+    rows.push([call, "(succeeded)", "", "", ""]);
+  } catch (transportError) {
+    const error = fromGrpcStatus(transportError, context);
+    rows.push([
+      call,
+      error.name,
+      error.reason ?? "-",
+      error.retryDelay === undefined ? "-" : `${error.retryDelay} ms`,
+      error.message,
+    ]);
+  }
+}
+
+const header = ["call", "class", "reason", "retryDelay", "message"];
+const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i].length)));
+const line = (cells) => cells.map((cell, i) => cell.padEnd(widths[i])).join("  ").trimEnd();
+console.log(`sandbox service on 127.0.0.1:${port}: every failure, mapped by fromGrpcStatus\n`);
+console.log(line(header));
+console.log(line(widths.map((width) => "-".repeat(width))));
+for (const row of rows) console.log(line(row));
+
+console.log("\nretry(): GetSandbox sb-flaky fails twice with UNAVAILABLE and a RetryInfo of 300 ms");
+const started = Date.now();
+const sandbox = await retry(
+  async ({ attempt }) => {
+    try {
+      return await unary("GetSandbox", { sandbox_id: "sb-flaky" });
+    } catch (transportError) {
+      const error = fromGrpcStatus(transportError, { operation: "get", sandboxId: "sb-flaky" });
+      console.log(`  attempt ${attempt}: ${error.name} (${error.reason}), server asks to wait ${error.retryDelay} ms`);
+      throw error;
+    }
+  },
+  { onRetry: ({ attempt, delayMs }) => console.log(`  waiting ${delayMs} ms before attempt ${attempt + 1}`) },
+);
+console.log(`  attempt ${flakyAttempts}: ${sandbox.sandbox_id} is ${sandbox.state} after ${Date.now() - started} ms`);
+
+client.close();
+await new Promise((resolve) => server.tryShutdown(resolve));
