@@ -71,20 +71,28 @@ function defineErrorClass(
   CLASSES.set(name, cls as unknown as ErrorClass);
 }
 
-/** Reads the brands of any value; never throws (a proxy or a hostile getter gives none). */
-function brandsOf(value: unknown): readonly string[] | undefined {
-  if ((typeof value !== "object" && typeof value !== "function") || value === null) return undefined;
+/**
+ * Whether `value` carries any of `brands`. Never throws: a proxy, a hostile getter, or a brand list
+ * that is itself a proxy whose traps throw all read as "no".
+ */
+function hasAnyBrand(value: unknown, ...brands: string[]): boolean {
+  if ((typeof value !== "object" && typeof value !== "function") || value === null) return false;
   try {
-    const brands = (value as Record<symbol, unknown>)[BRANDS];
-    return Array.isArray(brands) ? brands : undefined;
+    const carried = (value as Record<symbol, unknown>)[BRANDS];
+    return Array.isArray(carried) && brands.some((brand) => carried.includes(brand));
   } catch {
-    return undefined;
+    return false;
   }
 }
 
 function hasBrand(value: unknown, brand: string): boolean {
-  const brands = brandsOf(value);
-  return brands?.includes(brand) === true;
+  if ((typeof value !== "object" && typeof value !== "function") || value === null) return false;
+  try {
+    const carried = (value as Record<symbol, unknown>)[BRANDS];
+    return Array.isArray(carried) && carried.includes(brand);
+  } catch {
+    return false;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -265,6 +273,14 @@ export class SandboxSdkError extends Error {
 /** True for any error of this package, including one made by another copy of it. */
 export function isSandboxSdkError(value: unknown): value is SandboxSdkError {
   return hasBrand(value, "SandboxSdkError");
+}
+
+/** How much of stderr a message quotes. */
+const MESSAGE_STDERR_LIMIT = 8 * 1024;
+
+/** The end of `text`, marked with an ellipsis when cut: a message stays readable in a log. */
+function tail(text: string): string {
+  return text.length <= MESSAGE_STDERR_LIMIT ? text : `…${text.slice(-MESSAGE_STDERR_LIMIT)}`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -679,7 +695,9 @@ export class SandboxExecutionError extends SandboxError {
   /**
    * The error for a process that failed: `Command '<command>' failed with exit code <n>`, or, with
    * a function name, `Function '<name>' execution failed in sandbox: <exception message or stderr>`.
-   * The exception type and message come from `parseExceptionFromStderr(result.stderr)`.
+   * The exception type and message come from `parseExceptionFromStderr(result.stderr)`. An empty
+   * exception message falls back to stderr; stderr in a message is cut to its last 8 KiB (where a
+   * traceback ends), the whole of it staying in `execResult`.
    */
   static fromProcessResult(
     result: ProcessResult,
@@ -689,7 +707,7 @@ export class SandboxExecutionError extends SandboxError {
     const message =
       options.functionName === undefined
         ? `Command '${formatCommand(result.command)}' failed with exit code ${result.exitCode}`
-        : `Function '${options.functionName}' execution failed in sandbox: ${exceptionMessage ?? result.stderr}`;
+        : `Function '${options.functionName}' execution failed in sandbox: ${exceptionMessage || tail(result.stderr)}`;
     return new SandboxExecutionError(message, { execResult: result, exceptionType, exceptionMessage });
   }
 }
@@ -957,13 +975,14 @@ export class FunctionSerializationError extends FunctionError {
  * errors (map them with `fromGrpcStatus` first). Works on errors from other copies of this package.
  */
 export function isRetryable(error: unknown): boolean {
-  const brands = brandsOf(error);
-  if (brands === undefined) return false;
-  if (brands.includes("RequestSizeError")) return false;
   return (
-    brands.includes("SandboxUnavailableError") ||
-    brands.includes("SandboxRequestTimeoutError") ||
-    brands.includes("SandboxResourceExhaustedError")
+    !hasBrand(error, "RequestSizeError") &&
+    hasAnyBrand(
+      error,
+      "SandboxUnavailableError",
+      "SandboxRequestTimeoutError",
+      "SandboxResourceExhaustedError",
+    )
   );
 }
 
@@ -1295,8 +1314,13 @@ export function fromGrpcStatus(error: unknown, context?: MappingContext): Sandbo
   try {
     mapped = mapError(error, context ?? NO_CONTEXT);
   } catch {
-    // Only a hostile context (a throwing getter, say) gets here: still return, never throw.
-    mapped = new SandboxSdkError("operation failed: the error could not be mapped", { cause: error });
+    // Only a hostile context (a throwing getter, say) gets here: map without it, so the transport's
+    // code and details still count; never throw.
+    try {
+      mapped = mapError(error, NO_CONTEXT);
+    } catch {
+      mapped = new SandboxSdkError("operation failed: the error could not be mapped", { cause: error });
+    }
   } finally {
     if (limit !== undefined) Error.stackTraceLimit = limit;
   }

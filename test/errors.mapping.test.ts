@@ -581,13 +581,26 @@ describe("hostile input never throws and keeps the code", () => {
     expect(Object.prototype).not.toHaveProperty("polluted");
   });
 
-  it("still returns an error when the context's getters throw", () => {
+  it("maps without the context when the context's getters throw, keeping the code", () => {
     const context = Object.defineProperty({}, "operation", { get: throwing }) as MappingContext;
-    const input = serviceError(5, "x");
+    const input = serviceError(5, "x", encodeStatusBlob(5, "", trusted(Reason.SANDBOX_NOT_FOUND)));
     const error = fromGrpcStatus(input, context);
-    expect(error).toBeInstanceOf(SandboxSdkError);
+    expectExactly(error, "SandboxNotFoundError", "x");
+    expect(error).toMatchObject({ grpcCode: 5, reason: Reason.SANDBOX_NOT_FOUND });
     expect(error.cause).toBe(input);
-    expect(error.message).toContain("could not be mapped");
+  });
+
+  it("never throws on a lookalike whose brand list is a throwing proxy", () => {
+    const list = new Proxy([], {
+      get() {
+        throw new Error("trap");
+      },
+    });
+    const lookalike = { [Symbol.for("sandbox-sdk-errors.brands")]: list, code: 14, details: "down" };
+    expect(api.isSandboxSdkError(lookalike)).toBe(false);
+    expect(api.isRetryable(lookalike)).toBe(false);
+    expect(lookalike instanceof SandboxSdkError).toBe(false);
+    expectExactly(fromGrpcStatus(lookalike), "SandboxUnavailableError", "Service unavailable: down");
   });
 });
 
