@@ -44,7 +44,8 @@ function readLine(line: string, found: ParsedException): void {
     const colon = rest.indexOf(":");
     const type = colon === -1 ? rest : rest.slice(0, colon);
     const message = colon === -1 ? "" : rest.slice(colon + 1);
-    found.exceptionType = type;
+    if (type === "") delete found.exceptionType;
+    else found.exceptionType = type;
     found.exceptionMessage =
       message === ""
         ? "return value is not JSON-serializable"
