@@ -21,11 +21,17 @@ export interface BinaryReader {
   free(): void;
 }
 
+/** The writer half, used by the testing kit's `encodeStatus` (the library itself only decodes). */
 export interface BinaryWriter {
   writeInt32(field: number, value: number): void;
+  /** Throws outside the int64 range (2 ** 63, the double nearest INT64_MAX, included). */
   writeInt64(field: number, value: number): void;
+  /** A decimal int64, for values a double cannot hold exactly. */
+  writeInt64String(field: number, value: string): void;
+  /** Throws on a string with an unpaired surrogate (it has no UTF-8 form). */
   writeString(field: number, value: string): void;
   writeBytes(field: number, value: Uint8Array): void;
+  /** Writes `value` as a length-delimited field, even when it encodes to no bytes (field presence). */
   writeMessage<T>(field: number, value: T, write: (value: T, writer: BinaryWriter) => void): void;
   getResultBuffer(): Uint8Array;
 }

@@ -56,3 +56,44 @@ export function badRequest(...violations: { field: string; description: string }
 export function requestInfo(requestId: string, servingData = ""): EncodedDetail {
   return { type: "RequestInfo", fields: { request_id: requestId, serving_data: servingData } };
 }
+
+/** One `google.protobuf.Any` of a Status, as protobufjs reads it. */
+export interface DecodedAny {
+  typeUrl: string;
+  /** The raw `Any.value`. */
+  value: Uint8Array;
+  /**
+   * The message, decoded with its google.rpc type when the URL names one: only the fields present
+   * on the wire (protobufjs `toObject` with `defaults: false`), in protobufjs's snake_case form,
+   * int64 as numbers.
+   */
+  fields: Record<string, unknown> | undefined;
+}
+
+/** A `google.rpc.Status` as protobufjs reads it: the independent check of an encoder under test. */
+export interface DecodedStatus {
+  /** Only the fields present on the wire. */
+  status: Record<string, unknown>;
+  details: DecodedAny[];
+}
+
+const TO_OBJECT = { longs: Number, defaults: false } as const;
+
+/** Decodes a Status blob with protobufjs (throws, as protobufjs does, on malformed bytes). */
+export function decodeStatusBlob(bytes: Uint8Array): DecodedStatus {
+  const Status = root.lookupType("google.rpc.Status");
+  const status = Status.toObject(Status.decode(bytes), TO_OBJECT);
+  const anys = (status.details ?? []) as { type_url?: string; value?: Uint8Array }[];
+  const details = anys.map((any) => {
+    const typeUrl = any.type_url ?? "";
+    const value = any.value ?? new Uint8Array(0);
+    const name = typeUrl.slice(typeUrl.lastIndexOf("/") + 1);
+    const type = name.startsWith("google.rpc.") ? root.lookup(name) : null;
+    const fields =
+      type instanceof protobuf.Type
+        ? (type.toObject(type.decode(value), TO_OBJECT) as Record<string, unknown>)
+        : undefined;
+    return { typeUrl, value, fields };
+  });
+  return { status, details };
+}
