@@ -10,7 +10,8 @@ import { fromGrpcStatus, GrpcCode, Reason, retry } from "sandbox-sdk-errors";
 import { encodeStatus, toServiceError } from "sandbox-sdk-errors/testing";
 
 const PROTO = fileURLToPath(new URL("./sandbox.proto", import.meta.url));
-const { SandboxService } = grpc.loadPackageDefinition(protoLoader.loadSync(PROTO, { keepCase: true })).demo.sandbox.v1;
+const { SandboxService } = grpc.loadPackageDefinition(protoLoader.loadSync(PROTO, { keepCase: true })).demo
+  .sandbox.v1;
 
 const DOMAIN = "cwsandbox.com";
 const errorInfo = (reason, metadata = {}) => ({ type: "ErrorInfo", reason, domain: DOMAIN, metadata });
@@ -56,7 +57,11 @@ const handlers = {
             type: "BadRequest",
             fieldViolations: [
               { field: "image", description: "must not be empty", reason: "" },
-              { field: "tags[0]", description: "tags may contain letters, numbers, '.', '_' or '-'", reason: "" },
+              {
+                field: "tags[0]",
+                description: "tags may contain letters, numbers, '.', '_' or '-'",
+                reason: "",
+              },
             ],
           },
         ]),
@@ -84,7 +89,11 @@ const handlers = {
     });
     const trailers = new grpc.Metadata();
     trailers.set("grpc-status-details-bin", Buffer.from(blob));
-    call.emit("error", { code: GrpcCode.DEADLINE_EXCEEDED, details: "command ran past 30s", metadata: trailers });
+    call.emit("error", {
+      code: GrpcCode.DEADLINE_EXCEEDED,
+      details: "command ran past 30s",
+      metadata: trailers,
+    });
   },
 };
 
@@ -116,13 +125,33 @@ const stream = (method, request) =>
   });
 
 const scenarios = [
-  ["GetSandbox sb-404", () => unary("GetSandbox", { sandbox_id: "sb-404" }), { operation: "get", sandboxId: "sb-404" }],
-  ["ReadFile /etc/shadow", () => unary("ReadFile", { sandbox_id: "sb-1", path: "/etc/shadow" }), { operation: "read" }],
+  [
+    "GetSandbox sb-404",
+    () => unary("GetSandbox", { sandbox_id: "sb-404" }),
+    { operation: "get", sandboxId: "sb-404" },
+  ],
+  [
+    "ReadFile /etc/shadow",
+    () => unary("ReadFile", { sandbox_id: "sb-1", path: "/etc/shadow" }),
+    { operation: "read" },
+  ],
   ["StartSandbox gpu-large", () => unary("StartSandbox", { image: "gpu-large" }), { operation: "start" }],
-  ["StartSandbox (bad fields)", () => unary("StartSandbox", { image: "", tags: ["bad tag!"] }), { operation: "start" }],
-  ["StartSandbox (no token)", () => unary("StartSandbox", { image: "ubuntu" }, new grpc.Metadata()), { operation: "start" }],
+  [
+    "StartSandbox (bad fields)",
+    () => unary("StartSandbox", { image: "", tags: ["bad tag!"] }),
+    { operation: "start" },
+  ],
+  [
+    "StartSandbox (no token)",
+    () => unary("StartSandbox", { image: "ubuntu" }, new grpc.Metadata()),
+    { operation: "start" },
+  ],
   ["StartSandbox (bad trailer)", () => unary("StartSandbox", { image: "ubuntu" }), { operation: "start" }],
-  ["Exec make (stream)", () => stream("Exec", { sandbox_id: "sb-1", command: ["make"] }), { operation: "exec" }],
+  [
+    "Exec make (stream)",
+    () => stream("Exec", { sandbox_id: "sb-1", command: ["make"] }),
+    { operation: "exec" },
+  ],
 ];
 
 const rows = [];
@@ -144,7 +173,11 @@ for (const [call, run, context] of scenarios) {
 
 const header = ["call", "class", "reason", "retryDelay", "message"];
 const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i].length)));
-const line = (cells) => cells.map((cell, i) => cell.padEnd(widths[i])).join("  ").trimEnd();
+const line = (cells) =>
+  cells
+    .map((cell, i) => cell.padEnd(widths[i]))
+    .join("  ")
+    .trimEnd();
 console.log(`sandbox service on 127.0.0.1:${port}: every failure, mapped by fromGrpcStatus\n`);
 console.log(line(header));
 console.log(line(widths.map((width) => "-".repeat(width))));
@@ -158,13 +191,17 @@ const sandbox = await retry(
       return await unary("GetSandbox", { sandbox_id: "sb-flaky" });
     } catch (transportError) {
       const error = fromGrpcStatus(transportError, { operation: "get", sandboxId: "sb-flaky" });
-      console.log(`  attempt ${attempt}: ${error.name} (${error.reason}), server asks to wait ${error.retryDelay} ms`);
+      console.log(
+        `  attempt ${attempt}: ${error.name} (${error.reason}), server asks to wait ${error.retryDelay} ms`,
+      );
       throw error;
     }
   },
   { onRetry: ({ attempt, delayMs }) => console.log(`  waiting ${delayMs} ms before attempt ${attempt + 1}`) },
 );
-console.log(`  attempt ${flakyAttempts}: ${sandbox.sandbox_id} is ${sandbox.state} after ${Date.now() - started} ms`);
+console.log(
+  `  attempt ${flakyAttempts}: ${sandbox.sandbox_id} is ${sandbox.state} after ${Date.now() - started} ms`,
+);
 
 client.close();
 await new Promise((resolve) => server.tryShutdown(resolve));

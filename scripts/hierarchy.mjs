@@ -38,7 +38,8 @@ export function renderHierarchy(api) {
 export function withHierarchy(readme, block) {
   const start = readme.indexOf(START);
   const end = readme.indexOf(END);
-  if (start === -1 || end === -1 || end < start) throw new Error(`README.md lacks the markers ${START} ... ${END}`);
+  if (start === -1 || end === -1 || end < start)
+    throw new Error(`README.md lacks the markers ${START} ... ${END}`);
   return `${readme.slice(0, start + START.length)}\n${block}\n${readme.slice(end)}`;
 }
 

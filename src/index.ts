@@ -69,6 +69,9 @@ export {
   ValidationError,
   type ValidationErrorOptions,
 } from "./errors.js";
+export { assertSerializable, assertSyncFunction, MAX_SERIALIZABLE_DEPTH } from "./functions.js";
+export { formatCommand, type ParsedException, parseExceptionFromStderr } from "./process.js";
+export { type RetryContext, type RetryEvent, type RetryOptions, retry } from "./retry.js";
 export {
   type BadRequestDetail,
   type BadRequestFieldViolation,

@@ -3,7 +3,15 @@
  * versions of the package would be), and a consumer bundled and minified with esbuild.
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -58,16 +66,26 @@ describe("the packed tarball", () => {
       (path) => !/^(dist\/.+|README\.md|LICENSE|CHANGELOG\.md|package\.json)$/.test(path),
     );
     expect(unexpected).toEqual([]);
-    for (const needed of ["dist/index.js", "dist/index.cjs", "dist/index.d.ts", "dist/index.d.cts", "dist/testing.js"]) {
+    for (const needed of [
+      "dist/index.js",
+      "dist/index.cjs",
+      "dist/index.d.ts",
+      "dist/index.d.cts",
+      "dist/testing.js",
+    ]) {
       expect(packedFiles).toContain(needed);
     }
   });
 
   it("ships source maps that carry their sources (the sources themselves are not packed)", () => {
-    const maps = readdirSync(join(work, "a/node_modules/sandbox-sdk-errors/dist")).filter((f) => f.endsWith(".map"));
+    const maps = readdirSync(join(work, "a/node_modules/sandbox-sdk-errors/dist")).filter((f) =>
+      f.endsWith(".map"),
+    );
     expect(maps.length).toBeGreaterThan(0);
     for (const file of maps) {
-      const map = JSON.parse(readFileSync(join(work, "a/node_modules/sandbox-sdk-errors/dist", file), "utf8"));
+      const map = JSON.parse(
+        readFileSync(join(work, "a/node_modules/sandbox-sdk-errors/dist", file), "utf8"),
+      );
       expect(map.sourcesContent?.length, file).toBe(map.sources.length);
       expect(map.sourcesContent.every((content: unknown) => typeof content === "string")).toBe(true);
     }

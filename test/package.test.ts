@@ -2,14 +2,16 @@
  * The built package, as applications load it: both formats in one process must agree on every
  * class, as two copies of the package would.
  */
+import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
-import { vectors } from "./support/vectors.js";
+import { referenceBlob, vectors } from "./support/vectors.js";
 
 type Api = typeof import("../src/index.js");
 
+const REFERENCE = referenceBlob().toString("hex");
 const dist = (file: string) => fileURLToPath(new URL(`../dist/${file}`, import.meta.url));
 let esm: Api;
 let cjs: Api;
@@ -81,5 +83,49 @@ describe("the built output decodes every golden vector as the source does", () =
       expect(fromBuilt.name, vector.name).toBe(fromSource.name);
       expect({ ...fromBuilt }, vector.name).toEqual({ ...fromSource });
     }
+  });
+});
+
+describe("the main entry at run time", () => {
+  // Loads the built entry in a child process whose resolver refuses the transport and protobuf
+  // packages: the main entry needs @grpc/grpc-js for types only, and decodes without google-protobuf.
+  const forbidden = ["@grpc/grpc-js", "@grpc/proto-loader", "google-protobuf", "protobufjs"];
+
+  it("imports (ESM) without @grpc/grpc-js or google-protobuf", () => {
+    const hooks = `export async function resolve(specifier, context, next) {
+      if (${JSON.stringify(forbidden)}.some((name) => specifier === name || specifier.startsWith(name + "/"))) {
+        throw new Error("forbidden import: " + specifier);
+      }
+      return next(specifier, context);
+    }`;
+    const script = `
+      import { register } from "node:module";
+      register("data:text/javascript," + encodeURIComponent(${JSON.stringify(hooks)}));
+      const api = await import(${JSON.stringify(dist("index.js"))});
+      const error = api.fromGrpcStatus({ code: 5, details: "x", metadata: { get: () => [Buffer.from("${REFERENCE}", "hex")] } });
+      process.stdout.write(error.name + " " + error.retryDelay);
+    `;
+    const output = execFileSync(process.execPath, ["--input-type=module", "-e", script], {
+      encoding: "utf8",
+    });
+    expect(output).toBe("SandboxNotFoundError 1500");
+  });
+
+  it("requires (CJS) without @grpc/grpc-js or google-protobuf", () => {
+    const script = `
+      const Module = require("node:module");
+      const resolve = Module._resolveFilename;
+      Module._resolveFilename = function (request, ...rest) {
+        if (${JSON.stringify(forbidden)}.some((name) => request === name || request.startsWith(name + "/"))) {
+          throw new Error("forbidden require: " + request);
+        }
+        return resolve.call(this, request, ...rest);
+      };
+      const api = require(${JSON.stringify(dist("index.cjs"))});
+      const error = api.fromGrpcStatus({ code: 5, details: "x", metadata: { get: () => [Buffer.from("${REFERENCE}", "hex")] } });
+      process.stdout.write(error.name + " " + error.retryDelay);
+    `;
+    const output = execFileSync(process.execPath, ["-e", script], { encoding: "utf8" });
+    expect(output).toBe("SandboxNotFoundError 1500");
   });
 });

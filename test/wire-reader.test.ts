@@ -20,7 +20,7 @@ describe("varints", () => {
       fc.property(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), int64s, (int32, int64) => {
         const writer = protobuf.Writer.create();
         writer.uint32((1 << 3) | 0).int32(int32);
-        writer.uint32((2 << 3) | 0).int64(protobuf.util.Long.fromString(int64.toString()));
+        writer.uint32((2 << 3) | 0).int64(int64.toString());
         const reader = new WireReader(writer.finish());
         expect(reader.next()).toBe(true);
         expect(reader.int32()).toBe(int32);
@@ -94,7 +94,7 @@ describe("fields", () => {
 
 /** `depth` messages, each the only field 1 of the one around it. */
 function encodeNested(depth: number): Uint8Array {
-  let message = new Uint8Array(0);
+  let message: Uint8Array = new Uint8Array(0);
   for (let i = 0; i < depth; i++) {
     const writer = protobuf.Writer.create();
     writer.uint32((1 << 3) | 2).bytes(message);
