@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // `npm run bench`: the cost of turning the reference status into an error, beside the floor (one
-// `new Error`) and google-gax's decoder, plus the cold import of the main entry. One process, the
-// built package, ns/op as the median of several timed rounds after a warm-up. The same input is
-// passed again and again, so nothing here may cache across calls (nothing does).
+// `new Error`) and google-gax's decoder; the per-byte cost of large blobs beside the reference's
+// (decoding must be linear); and the cold import of the main entry. One process, the built
+// package, ns/op as the median of several timed rounds after a warm-up. The same input is passed
+// again and again, so nothing here may cache across calls (nothing does).
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -12,9 +13,12 @@ import { Metadata } from "@grpc/grpc-js";
 const require = createRequire(import.meta.url);
 const root = fileURLToPath(new URL("..", import.meta.url));
 const { fromGrpcStatus, parseStatusDetails } = await import(`${root}dist/index.js`);
+const { encodeStatus } = await import(`${root}dist/testing.js`);
 const { GoogleError } = require("google-gax");
 
-const TARGETS = { fromGrpcStatusVsError: 2.5, gaxVsParse: 80, coldImportMs: 30 };
+// perByteFactor: the "small factor" of the reference's per-byte cost that large blobs may reach
+// (a quadratic step would put a 2.5 MB blob thousands of times past it).
+const TARGETS = { fromGrpcStatusVsError: 2.5, gaxVsParse: 80, coldImportMs: 30, perByteFactor: 5 };
 
 const vectors = JSON.parse(readFileSync(`${root}test/fixtures/status-details.json`, "utf8")).vectors;
 const reference = vectors.find((v) => v.name === "reference");
@@ -56,6 +60,37 @@ const results = [
 ];
 const byName = Object.fromEntries(results.map((r) => [r.name, r.ns]));
 
+// Linear cost: large blobs must cost about as much per byte as the small reference does.
+const manyEntries = Object.fromEntries(Array.from({ length: 100_000 }, (_, i) => [`key-${i}`, `value-${i}`]));
+const bigBlobs = [
+  [
+    "100,000 metadata entries",
+    encodeStatus({
+      code: 5,
+      details: [{ type: "ErrorInfo", reason: "R", domain: "cwsandbox.com", metadata: manyEntries }],
+    }),
+  ],
+  [
+    "1 MiB of details",
+    encodeStatus({
+      code: 13,
+      details: Array.from({ length: 4096 }, (_, i) => ({
+        type: "DebugInfo",
+        stackEntries: [`frame ${i} `.padEnd(200, "x")],
+        detail: "d".repeat(40),
+      })),
+    }),
+  ],
+];
+const perByte = (blob, iterations) =>
+  measure("", () => parseStatusDetails(blob), { iterations, rounds: 5 }).ns / blob.length;
+const referencePerByte = perByte(bytes, 50_000);
+const linear = bigBlobs.map(([name, blob]) => ({
+  name,
+  kib: blob.length / 1024,
+  factor: perByte(blob, 3) / referencePerByte,
+}));
+
 function coldImport(kind) {
   const script =
     kind === "esm"
@@ -80,12 +115,18 @@ console.log("operation                              ns/op     × new Error");
 for (const { name, ns } of results) {
   console.log(`${name.padEnd(36)} ${ns.toFixed(0).padStart(9)} ${(ns / floor).toFixed(2).padStart(10)}`);
 }
-const ratio = byName["fromGrpcStatus(serviceError)"] / floor;
-const gaxParse = byName["google-gax parseGRPCStatusDetails"] / byName["parseStatusDetails(bytes)"];
-const gaxMap = byName["google-gax parseGRPCStatusDetails"] / byName["fromGrpcStatus(serviceError)"];
+console.log(`\nparseStatusDetails per byte: reference ${referencePerByte.toFixed(2)} ns/byte`);
+for (const { name, kib, factor } of linear) {
+  console.log(`  ${name} (${kib.toFixed(0)} KiB): ${factor.toFixed(2)}× the reference's cost per byte`);
+}
 console.log(
   `\ncold import (median of 9 child processes): ESM ${coldEsm.toFixed(1)} ms, CJS ${coldCjs.toFixed(1)} ms`,
 );
+
+const ratio = byName["fromGrpcStatus(serviceError)"] / floor;
+const gaxParse = byName["google-gax parseGRPCStatusDetails"] / byName["parseStatusDetails(bytes)"];
+const gaxMap = byName["google-gax parseGRPCStatusDetails"] / byName["fromGrpcStatus(serviceError)"];
+const worstLinear = Math.max(...linear.map(({ factor }) => factor));
 const checks = [
   [
     `fromGrpcStatus / new Error = ${ratio.toFixed(2)}×`,
@@ -101,6 +142,11 @@ const checks = [
     `google-gax / fromGrpcStatus = ${gaxMap.toFixed(0)}×`,
     `≥ ${TARGETS.gaxVsParse}×`,
     gaxMap >= TARGETS.gaxVsParse,
+  ],
+  [
+    `big blobs per byte ≤ ${worstLinear.toFixed(2)}× the reference`,
+    `≤ ${TARGETS.perByteFactor}×`,
+    worstLinear <= TARGETS.perByteFactor,
   ],
   [
     `cold import ESM ${coldEsm.toFixed(1)} ms, CJS ${coldCjs.toFixed(1)} ms`,

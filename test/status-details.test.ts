@@ -452,7 +452,32 @@ describe("metadata keys are plain data", () => {
   });
 });
 
+/** The best of three timings of `run`, in ms. */
+function bestOf3(run: () => void): number {
+  let best = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < 3; i++) {
+    const started = performance.now();
+    run();
+    best = Math.min(best, performance.now() - started);
+  }
+  return best;
+}
+
 describe("cost", () => {
+  it("grows linearly with the number of metadata entries (10,000 against 100,000)", () => {
+    const blobOf = (count: number) => {
+      const metadata: Record<string, string> = {};
+      for (let i = 0; i < count; i++) metadata[`key-${i}`] = `value-${i}`;
+      return encodeStatusBlob(2, "", [errorInfo("R", "d", metadata)]);
+    };
+    const small = blobOf(10_000);
+    const large = blobOf(100_000);
+    const perByte = (blob: Uint8Array) => bestOf3(() => parseStatusDetails(blob)) / blob.length;
+    // Linear: 1–2× (the larger heap costs the garbage collector more). A quadratic step would be
+    // about 10× here; the bound leaves room for a noisy machine.
+    expect(perByte(large) / perByte(small)).toBeLessThan(5);
+  });
+
   it("decodes 100,000 metadata entries and a 1 MiB message in seconds", () => {
     const metadata: Record<string, string> = {};
     for (let i = 0; i < 100_000; i++) metadata[`key-${i}`] = `value-${i}`;
