@@ -72,19 +72,9 @@ function defineErrorClass(
 }
 
 /**
- * Whether `value` carries any of `brands`. Never throws: a proxy, a hostile getter, or a brand list
- * that is itself a proxy whose traps throw all read as "no".
+ * Whether `value` carries `brand`. Never throws: a proxy, a hostile getter, or a brand list that is
+ * itself a proxy whose traps throw all read as "no".
  */
-function hasAnyBrand(value: unknown, ...brands: string[]): boolean {
-  if ((typeof value !== "object" && typeof value !== "function") || value === null) return false;
-  try {
-    const carried = (value as Record<symbol, unknown>)[BRANDS];
-    return Array.isArray(carried) && brands.some((brand) => carried.includes(brand));
-  } catch {
-    return false;
-  }
-}
-
 function hasBrand(value: unknown, brand: string): boolean {
   if ((typeof value !== "object" && typeof value !== "function") || value === null) return false;
   try {
@@ -977,12 +967,9 @@ export class FunctionSerializationError extends FunctionError {
 export function isRetryable(error: unknown): boolean {
   return (
     !hasBrand(error, "RequestSizeError") &&
-    hasAnyBrand(
-      error,
-      "SandboxUnavailableError",
-      "SandboxRequestTimeoutError",
-      "SandboxResourceExhaustedError",
-    )
+    (hasBrand(error, "SandboxUnavailableError") ||
+      hasBrand(error, "SandboxRequestTimeoutError") ||
+      hasBrand(error, "SandboxResourceExhaustedError"))
   );
 }
 

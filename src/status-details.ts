@@ -604,7 +604,7 @@ function readDetail(details: StatusDetail[], reader: WireReader): void {
  * Decodes one trailer value; throws a WireFormatError when it is not a valid Status. The Status's
  * own message is decoded only when `withMessage` (fromGrpcStatus never reads it).
  */
-export function decodeStatus(bytes: Uint8Array, withMessage = true): ParsedStatus {
+function decodeStatus(bytes: Uint8Array, withMessage: boolean): ParsedStatus {
   const reader = new WireReader(bytes);
   let code = 0;
   let message = "";
@@ -621,7 +621,7 @@ export function decodeStatus(bytes: Uint8Array, withMessage = true): ParsedStatu
 }
 
 /** Builds a ParsedStatus: the details, and the fields that errors promote from them. */
-export function promote(code: number, message: string, details: StatusDetail[]): ParsedStatus {
+function promote(code: number, message: string, details: StatusDetail[]): ParsedStatus {
   let errorInfo: ErrorInfoDetail | undefined;
   let retryDelay: number | undefined;
   let requestId: string | undefined;
