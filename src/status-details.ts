@@ -247,14 +247,22 @@ function readVocabulary(reader: WireReader): string {
 function decodeErrorInfo(reader: WireReader): ErrorInfoDetail {
   let reason = "";
   let domain = "";
-  const metadata: StringMap = Object.create(null);
+  // Made on the first entry: most ErrorInfos carry none, and a frozen null-prototype object is dear.
+  let metadata: StringMap | undefined;
   while (reader.next()) {
     if (reader.field === 1) reason = readVocabulary(reader);
     else if (reader.field === 2) domain = readVocabulary(reader);
-    else if (reader.field === 3) reader.message(metadata, readMapEntry);
-    else reader.skip();
+    else if (reader.field === 3) {
+      metadata ??= Object.create(null) as StringMap;
+      reader.message(metadata, readMapEntry);
+    } else reader.skip();
   }
-  return { type: "ErrorInfo", reason, domain, metadata: Object.freeze(metadata) };
+  return {
+    type: "ErrorInfo",
+    reason,
+    domain,
+    metadata: metadata === undefined ? EMPTY_METADATA : Object.freeze(metadata),
+  };
 }
 
 interface DurationParts {
