@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import * as api from "../src/index.js";
 import { fromGrpcStatus, SandboxSdkError, type SerializedError } from "../src/index.js";
 import { encodeStatusBlob, errorInfo, retryInfo } from "./support/encoder.js";
+import { throwingProxy } from "./support/hostile.js";
 import { serviceError } from "./support/transport.js";
 import { referenceBlob } from "./support/vectors.js";
 
@@ -104,15 +105,7 @@ describe("toJSON and fromJSON", () => {
       name: "Error",
       message: "boom",
     });
-    const hostile = new Proxy(
-      {},
-      {
-        get() {
-          throw new Error("trap");
-        },
-      },
-    );
-    expect(new SandboxSdkError("m", { cause: hostile }).toJSON().cause).toEqual({
+    expect(new SandboxSdkError("m", { cause: throwingProxy() }).toJSON().cause).toEqual({
       name: "Error",
       message: "[unreadable cause]",
     });

@@ -18,6 +18,7 @@ import {
   requestInfo,
   retryInfo,
 } from "./support/encoder.js";
+import { throwingProxy } from "./support/hostile.js";
 import { rpcError, serviceError } from "./support/transport.js";
 import { vectors } from "./support/vectors.js";
 
@@ -533,10 +534,7 @@ describe("hostile input never throws and keeps the code", () => {
   };
 
   it.each([
-    [
-      "a proxy that throws on every trap",
-      new Proxy({}, { get: throwing, getPrototypeOf: throwing, has: throwing }),
-    ],
+    ["a proxy that throws on every trap", throwingProxy()],
     [
       "throwing getters",
       Object.defineProperties(
@@ -591,11 +589,7 @@ describe("hostile input never throws and keeps the code", () => {
   });
 
   it("never throws on a lookalike whose brand list is a throwing proxy", () => {
-    const list = new Proxy([], {
-      get() {
-        throw new Error("trap");
-      },
-    });
+    const list = throwingProxy([]);
     const lookalike = { [Symbol.for("sandbox-sdk-errors.brands")]: list, code: 14, details: "down" };
     expect(api.isSandboxSdkError(lookalike)).toBe(false);
     expect(api.isRetryable(lookalike)).toBe(false);
@@ -631,17 +625,6 @@ describe("isNotFound", () => {
     expect(isNotFound(serviceError(14, "x"))).toBe(false);
     expect(isNotFound(new api.SandboxNotFoundError("raised on the client"))).toBe(false);
     expect(isNotFound(null)).toBe(false);
-    expect(
-      isNotFound(
-        new Proxy(
-          {},
-          {
-            get: () => {
-              throw new Error("x");
-            },
-          },
-        ),
-      ),
-    ).toBe(false);
+    expect(isNotFound(throwingProxy())).toBe(false);
   });
 });

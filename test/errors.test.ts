@@ -22,6 +22,7 @@ import {
   streamError,
   ValidationError,
 } from "../src/index.js";
+import { throwingProxy } from "./support/hostile.js";
 
 /** The tree of the contract, child → parent, written out independently of the source. */
 const PARENT: Record<string, string | null> = {
@@ -127,17 +128,7 @@ describe("the hierarchy", () => {
 
   it("never matches lookalikes, primitives or hostile objects", () => {
     const lookalike = Object.assign(new Error("m"), { name: "SandboxError", reason: "R", grpcCode: 5 });
-    const hostile = new Proxy(
-      {},
-      {
-        get() {
-          throw new Error("trap");
-        },
-        getPrototypeOf() {
-          throw new Error("trap");
-        },
-      },
-    );
+    const hostile = throwingProxy();
     for (const value of [
       lookalike,
       { name: "SandboxSdkError" },

@@ -14,6 +14,7 @@ import {
   STATUS_DETAILS_KEY,
 } from "sandbox-sdk-errors";
 import { describe, expect, it } from "vitest";
+import { boom, throwingProxy } from "./support/hostile.js";
 import { rpcError, serviceError } from "./support/transport.js";
 import { vectors } from "./support/vectors.js";
 
@@ -237,29 +238,6 @@ const ANYTHING = {
   withSparseArray: true,
   withTypedArray: true,
 } as const;
-
-function boom(): never {
-  throw new Error("hostile");
-}
-
-/** A proxy every trap of which throws. */
-function throwingProxy(target: object = {}): object {
-  return new Proxy(target, {
-    get: boom,
-    has: boom,
-    ownKeys: boom,
-    getOwnPropertyDescriptor: boom,
-    getPrototypeOf: boom,
-    set: boom,
-    defineProperty: boom,
-    deleteProperty: boom,
-    apply: boom,
-    construct: boom,
-    isExtensible: boom,
-    preventExtensions: boom,
-    setPrototypeOf: boom,
-  });
-}
 
 function revoked(): object {
   const { proxy, revoke } = Proxy.revocable({}, {});

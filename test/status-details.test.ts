@@ -9,6 +9,7 @@ import {
   requestInfo,
   retryInfo,
 } from "./support/encoder.js";
+import { throwingProxy } from "./support/hostile.js";
 import { type Vector, vectors } from "./support/vectors.js";
 
 function hex(text: string): Uint8Array {
@@ -346,17 +347,7 @@ describe("inputs", () => {
     throwingIterator[Symbol.iterator] = () => {
       throw new Error("boom");
     };
-    const proxy = new Proxy(
-      {},
-      {
-        get() {
-          throw new Error("trap");
-        },
-        getPrototypeOf() {
-          throw new Error("trap");
-        },
-      },
-    );
+    const proxy = throwingProxy();
     expect(parseStatusDetails(throwingGet)).toBeUndefined();
     expect(parseStatusDetails(throwingIterator)).toBeUndefined();
     expect(parseStatusDetails(proxy as never)).toBeUndefined();
