@@ -1,89 +1,48 @@
 /**
  * The class table of sandbox-sdk-errors and `fromGrpcStatus()`, which maps a transport failure onto
- * it. Mapping rules are data (`reason → class`, `code → class`) walked by a few lines of code, so this
- * file reads like the contract's tables.
+ * it. The mapping rules are data in `catalogue.ts`; how each transport's failure is read is in
+ * `failure.ts`; brands and JSON live in `brands.ts` and `serialize.ts`. What is left here is the
+ * product's shape: the classes, and the few lines that join the rest together.
  */
-import { ERROR_DOMAIN, GRPC_CODE_NAMES, GrpcCode, Reason, StreamCode, toGrpcCode } from "./codes.js";
+import { BRAND, classNamed, defineErrorClass, FIELDS, hasBrand, type OwnFields } from "./brands.js";
+import {
+  chooseRow,
+  classOfRow,
+  type Facts,
+  type MappingScope,
+  NOT_FOUND_CLASSES,
+  NOT_RETRYABLE_CLASSES,
+  RETRYABLE_CLASSES,
+  renderMessage,
+} from "./catalogue.js";
+import { ERROR_DOMAIN, GrpcCode, Reason, StreamCode } from "./codes.js";
+import type { StatusDetail } from "./details.js";
+import { Vocabulary } from "./details.js";
+import { type Failure, messageOf, readFailure, retryDelayOf } from "./failure.js";
 import { formatCommand, parseExceptionFromStderr } from "./process.js";
 import {
-  type FieldViolation,
-  type ParsedStatus,
-  parseTrailer,
-  STATUS_DETAILS_KEY,
-  type StatusDetail,
-} from "./status-details.js";
+  type InspectOptions,
+  inspectError,
+  reviveError,
+  type SerializedError,
+  serializeError,
+} from "./serialize.js";
+import { restoreStackCapture, suspendStackCapture } from "./stack.js";
+import type { DecodeOptions, FieldViolation } from "./status-details.js";
 
-// ---------------------------------------------------------------------------------------------
-// Brands: instanceof that works across copies of this package
-// ---------------------------------------------------------------------------------------------
-
-/**
- * Each class's prototype carries the list of brands (class names) it answers to: its own, its
- * ancestors', and any extra parent (the two validation classes are also `ValidationError`). The key
- * is a registered symbol, so copies of this package loaded side by side (the ESM and CJS builds, or
- * two versions) read each other's brands; brands are names, so two versions agree on every class
- * they share.
- */
-const BRANDS = Symbol.for("sandbox-sdk-errors.brands");
-/** The brand a class itself tests for, as a static own property. */
-const BRAND = Symbol.for("sandbox-sdk-errors.brand");
-/** The class's own fields beyond the common ones, with their defaults, as a prototype property. */
-const FIELDS = Symbol.for("sandbox-sdk-errors.fields");
-
-/**
- * True only while `fromGrpcStatus` constructs an error: the `metadata` and `details` it passes come
- * fresh and frozen from the decoder and belong to the new error alone, so the constructor takes
- * them without a copy. (Construction is synchronous, so a module-level flag cannot leak.)
- */
-let adoptDecoded = false;
+export type { MappingScope } from "./catalogue.js";
+export type { Failure } from "./failure.js";
+export type { SerializedCause, SerializedError, SerializedStatusDetail } from "./serialize.js";
 
 const EMPTY_LIST: readonly never[] = Object.freeze([]);
 const EMPTY_METADATA: Readonly<Record<string, string>> = Object.freeze(Object.create(null));
 
-type FieldDefaults = Readonly<Record<string, unknown>>;
-
-/** Every class by name, for `fromJSON`. */
-const CLASSES = new Map<string, ErrorClass>();
-
 /**
- * Registers a class: its literal `name` (on the prototype, like `Error.prototype.name`, so it is
- * there before any constructor body runs and survives minifiers), its brands and its own fields.
+ * The private path by which `fromGrpcStatus` hands a new error the `metadata` and `details` the
+ * decoder made fresh and frozen for it alone, so the constructor takes them without a copy. A
+ * module-private symbol: no caller outside this file can set it.
  */
-function defineErrorClass(
-  cls: abstract new (...args: never[]) => SandboxSdkError,
-  name: string,
-  fields: FieldDefaults = {},
-  alsoInstanceOf?: abstract new (...args: never[]) => SandboxSdkError,
-): void {
-  const prototype = cls.prototype as unknown as Record<symbol | string, unknown>;
-  const parent = Object.getPrototypeOf(prototype) as Record<symbol, unknown>;
-  const parentBrands = (parent[BRANDS] as readonly string[] | undefined) ?? [];
-  const extraBrands = alsoInstanceOf === undefined ? [] : (alsoInstanceOf.prototype as never)[BRANDS];
-  const parentFields = (parent[FIELDS] as readonly (readonly [string, unknown])[] | undefined) ?? [];
-  Object.defineProperty(prototype, "name", { value: name, writable: true, configurable: true });
-  Object.defineProperty(prototype, BRANDS, {
-    value: Object.freeze([...new Set([name, ...parentBrands, ...extraBrands])]),
-  });
-  Object.defineProperty(prototype, FIELDS, {
-    value: Object.freeze([...parentFields, ...Object.entries(fields)]),
-  });
-  Object.defineProperty(cls, BRAND, { value: name });
-  CLASSES.set(name, cls as unknown as ErrorClass);
-}
-
-/**
- * Whether `value` carries `brand`. Never throws: a proxy, a hostile getter, or a brand list that is
- * itself a proxy whose traps throw all read as "no".
- */
-function hasBrand(value: unknown, brand: string): boolean {
-  if ((typeof value !== "object" && typeof value !== "function") || value === null) return false;
-  try {
-    const carried = (value as Record<symbol, unknown>)[BRANDS];
-    return Array.isArray(carried) && carried.includes(brand);
-  } catch {
-    return false;
-  }
-}
+const ADOPT = Symbol("adopt decoded fields");
 
 // ---------------------------------------------------------------------------------------------
 // The root
@@ -101,19 +60,27 @@ export interface SandboxSdkErrorOptions extends ErrorOptions {
   retryDelay?: number | undefined;
   /** The transport's gRPC status code. */
   grpcCode?: number | undefined;
-  /** Every decoded detail of the status. */
+  /** Every decoded detail of the status; copied into a frozen array. */
   details?: readonly StatusDetail[] | undefined;
   /** `RequestInfo.request_id`. */
   requestId?: string | undefined;
 }
 
-type ErrorClass = new (message: string, options?: SandboxSdkErrorOptions) => SandboxSdkError;
+/**
+ * The options of error class `T`: the common ones, `cause`, and `T`'s own fields — derived from the
+ * class, so a field is declared once, on the class.
+ */
+export type ErrorOptionsOf<T extends SandboxSdkError> = SandboxSdkErrorOptions & {
+  [K in Exclude<keyof T, keyof SandboxSdkError>]?: T[K] | undefined;
+};
+
+type Given = SandboxSdkErrorOptions & Record<string, unknown> & { [ADOPT]?: true };
 
 /** Copies caller-supplied metadata into a frozen null-prototype object of strings. */
 function ownMetadata(
   metadata: Readonly<Record<string, string>> | undefined,
 ): Readonly<Record<string, string>> {
-  if (metadata === undefined || metadata === null) return EMPTY_METADATA;
+  if (metadata === undefined || metadata === null || typeof metadata !== "object") return EMPTY_METADATA;
   const copy: Record<string, string> = Object.create(null);
   let empty = true;
   for (const key of Object.keys(metadata)) {
@@ -149,7 +116,8 @@ export class SandboxSdkError extends Error {
   /** `ErrorInfo.metadata`: a frozen null-prototype copy; `{}` when the status had none. */
   declare readonly metadata: Readonly<Record<string, string>>;
   /**
-   * How long the server asked the client to wait before retrying (`RetryInfo.retry_delay`), in
+   * How long the server asked the client to wait before retrying (`RetryInfo.retry_delay`, or a
+   * `grpc-retry-pushback-ms`, `retry-after-ms` or `Retry-After` header without one), in
    * **milliseconds**, kept as sent (0 and negative included); `undefined` when absent or invalid.
    * A hint alone never makes an error retryable: see {@link retryable}.
    */
@@ -167,26 +135,27 @@ export class SandboxSdkError extends Error {
    */
   constructor(message: string, options?: SandboxSdkErrorOptions) {
     super(message, options);
-    const decoded = adoptDecoded;
-    adoptDecoded = false;
-    const given = (options ?? {}) as SandboxSdkErrorOptions & Record<string, unknown>;
+    const given = (options ?? {}) as Given;
+    const adopt = given[ADOPT] === true;
     this.reason = given.reason;
     this.domain = given.domain;
-    this.metadata = decoded ? (given.metadata ?? EMPTY_METADATA) : ownMetadata(given.metadata);
+    this.metadata = adopt ? (given.metadata ?? EMPTY_METADATA) : ownMetadata(given.metadata);
     this.retryDelay = given.retryDelay;
     this.grpcCode = given.grpcCode;
     if (given.details === undefined) this.details = EMPTY_LIST;
-    else this.details = decoded ? given.details : Object.freeze([...given.details]);
+    else this.details = adopt ? given.details : Object.freeze([...given.details]);
     this.requestId = given.requestId;
     // The class's own fields (sandboxId, filepath, ...), declared in each subclass with `declare`
-    // so that class-field semantics do not reset them after this constructor has run.
-    const fields = (this as unknown as Record<symbol, readonly (readonly [string, unknown])[]>)[FIELDS];
+    // so that class-field semantics do not reset them after this constructor has run. A list (the
+    // field violations) is kept as a frozen copy, like `details`.
+    const fields = (this as unknown as Record<symbol, OwnFields | undefined>)[FIELDS];
     if (fields !== undefined) {
       const self = this as unknown as Record<string, unknown>;
       for (let i = 0; i < fields.length; i++) {
-        const [field, fallback] = fields[i] as readonly [string, unknown];
+        const [field, fallback] = fields[i] as OwnFields[number];
         const value = given[field];
-        self[field] = value === undefined ? fallback : value;
+        if (value === undefined) self[field] = fallback;
+        else self[field] = !adopt && Array.isArray(value) ? Object.freeze([...value]) : value;
       }
     }
   }
@@ -207,38 +176,31 @@ export class SandboxSdkError extends Error {
    * anything else as `{ name, message, code? }`. `JSON.stringify(error)` calls it.
    */
   toJSON(): SerializedError {
-    return serialize(this, 0);
+    return serializeError(this);
   }
 
   /**
    * Rebuilds an error from {@link toJSON}'s output (or its JSON text): an instance of the class its
    * `name` names, with the same fields and stack; a name this version does not know gives a
-   * `SandboxSdkError`. Fields of the wrong type are left out. Throws a `TypeError` when `json` is
-   * not an object (or JSON text of one).
+   * `SandboxSdkError`. Every field is checked: one of the wrong type (a `grpcCode` that is not an
+   * integer from 0 to 16, a `retryDelay` that is not finite, a detail that does not fit its type,
+   * a `sandboxId` that is not a string...) is left out. Throws a `TypeError` when `json` is not an
+   * object (or JSON text of one).
    */
   static fromJSON(json: SerializedError | string): SandboxSdkError {
-    return revive(typeof json === "string" ? JSON.parse(json) : json, 0);
+    return reviveError(
+      typeof json === "string" ? JSON.parse(json) : json,
+      SandboxSdkError,
+    ) as SandboxSdkError;
   }
 
   /** What `util.inspect` (and so `console.log`) shows: the stack, then the fields that are set. */
   [Symbol.for("nodejs.util.inspect.custom")](
     depth: number,
-    options: { depth?: number | null },
+    options: InspectOptions,
     inspect?: (value: unknown, options?: object) => string,
   ): string {
-    const head = this.stack ?? `${this.name}: ${this.message}`;
-    if (depth < 0) return `[${this.name}: ${this.message}]`;
-    const shown: Record<string, unknown> = {};
-    for (const [field, value] of publicFields(this)) {
-      const empty =
-        (Array.isArray(value) && value.length === 0) || (field === "metadata" && isEmptyObject(value));
-      if (value !== undefined && !empty) shown[field] = value;
-    }
-    if ("cause" in this) shown.cause = this.cause;
-    if (Object.keys(shown).length === 0) return head;
-    if (inspect === undefined) return `${head} ${JSON.stringify(shown)}`;
-    const nested = { ...options, depth: options.depth == null ? options.depth : options.depth - 1 };
-    return `${head} ${inspect(shown, nested)}`;
+    return inspectError(this, depth, options, inspect);
   }
 
   /**
@@ -274,189 +236,6 @@ function tail(text: string): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Serialisation
-// ---------------------------------------------------------------------------------------------
-
-/** A `StatusDetail` in JSON: an unknown detail's bytes as a base64 string. */
-export type SerializedStatusDetail =
-  | Exclude<StatusDetail, { type: "Unknown" }>
-  | { readonly type: "Unknown"; readonly typeUrl: string; readonly value: string };
-
-/** A cause that is not an error of this package, as `toJSON` writes it. */
-export interface SerializedCause {
-  name: string;
-  message: string;
-  code?: string | number;
-}
-
-/** The output of `SandboxSdkError.prototype.toJSON`. */
-export interface SerializedError {
-  name: string;
-  message: string;
-  retryable?: boolean;
-  reason?: string;
-  domain?: string;
-  metadata?: Record<string, string>;
-  retryDelay?: number;
-  grpcCode?: number;
-  details?: SerializedStatusDetail[];
-  requestId?: string;
-  stack?: string;
-  cause?: SerializedError | SerializedCause;
-  /** The class's own fields (`sandboxId`, `filepath`, `fieldViolations`, ...). */
-  [field: string]: unknown;
-}
-
-const COMMON_FIELDS = [
-  "reason",
-  "domain",
-  "metadata",
-  "retryDelay",
-  "grpcCode",
-  "details",
-  "requestId",
-] as const;
-/** How deep causes that are errors of this package are followed. */
-const MAX_CAUSE_DEPTH = 8;
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null;
-}
-
-function isEmptyObject(value: unknown): boolean {
-  return isObject(value) && Object.keys(value).length === 0;
-}
-
-/** The common fields, then the class's own, with their values. */
-function publicFields(error: SandboxSdkError): [string, unknown][] {
-  const self = error as unknown as Record<string | symbol, unknown>;
-  const own = (self[FIELDS] as readonly (readonly [string, unknown])[] | undefined) ?? [];
-  return [...COMMON_FIELDS, ...own.map(([field]) => field)].map((field) => [field, self[field]]);
-}
-
-const toBase64 = (bytes: Uint8Array): string =>
-  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("base64");
-const fromBase64 = (text: unknown): Uint8Array | undefined =>
-  typeof text === "string" ? new Uint8Array(Buffer.from(text, "base64")) : undefined;
-
-/** Converts bytes to base64 and null-prototype maps to plain objects, deeply. */
-function toJsonValue(value: unknown): unknown {
-  if (value instanceof Uint8Array) return toBase64(value);
-  if (Array.isArray(value)) return value.map(toJsonValue);
-  if (!isObject(value)) return value;
-  const plain: Record<string, unknown> = {};
-  for (const key of Object.keys(value)) {
-    // defineProperty: a key such as "__proto__" stays data.
-    Object.defineProperty(plain, key, {
-      value: toJsonValue(value[key]),
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
-  }
-  return plain;
-}
-
-function serializeCause(cause: unknown, depth: number): SerializedError | SerializedCause {
-  // An error of this package (from any copy) is serialised in full, to a bounded depth.
-  if (isSandboxSdkError(cause) && depth < MAX_CAUSE_DEPTH) return serialize(cause, depth + 1);
-  let name = "Error";
-  let message: string;
-  let code: unknown;
-  try {
-    if (isObject(cause)) {
-      if (typeof cause.name === "string") name = cause.name;
-      message = typeof cause.message === "string" ? cause.message : String(cause);
-      code = cause.code;
-    } else {
-      message = String(cause);
-    }
-  } catch {
-    message = "[unreadable cause]";
-  }
-  const result: SerializedCause = { name, message };
-  if (typeof code === "string" || typeof code === "number") result.code = code;
-  return result;
-}
-
-function serialize(error: SandboxSdkError, depth: number): SerializedError {
-  const json: SerializedError = { name: error.name, message: error.message, retryable: isRetryable(error) };
-  for (const [field, value] of publicFields(error)) {
-    if (value !== undefined) json[field] = toJsonValue(value);
-  }
-  if (error.stack !== undefined) json.stack = error.stack;
-  if ("cause" in error) json.cause = serializeCause(error.cause, depth);
-  return json;
-}
-
-function reviveDetail(detail: unknown): StatusDetail | undefined {
-  if (!isObject(detail) || typeof detail.type !== "string") return undefined;
-  if (detail.type !== "Unknown") return detail as unknown as StatusDetail;
-  const value = fromBase64(detail.value);
-  if (value === undefined || typeof detail.typeUrl !== "string") return undefined;
-  return { type: "Unknown", typeUrl: detail.typeUrl, value };
-}
-
-function reviveExecResult(result: unknown): ProcessResult | undefined {
-  if (!isObject(result)) return undefined;
-  const revived = { ...result } as Record<string, unknown>;
-  for (const key of ["stdoutBytes", "stderrBytes"]) {
-    if (key in revived) revived[key] = fromBase64(revived[key]);
-  }
-  return revived as unknown as ProcessResult;
-}
-
-/** The types `fromJSON` accepts for each common field; others are left out. */
-const FIELD_TYPES: Readonly<Record<(typeof COMMON_FIELDS)[number], string>> = {
-  reason: "string",
-  domain: "string",
-  metadata: "object",
-  retryDelay: "number",
-  grpcCode: "number",
-  details: "object",
-  requestId: "string",
-};
-
-function reviveCause(cause: unknown, depth: number): unknown {
-  if (!isObject(cause)) return cause;
-  // An error of this package always has details and metadata in its JSON; a foreign cause never.
-  if (Array.isArray(cause.details) && isObject(cause.metadata) && depth < MAX_CAUSE_DEPTH) {
-    return revive(cause, depth + 1);
-  }
-  const error = new Error(typeof cause.message === "string" ? cause.message : "");
-  if (typeof cause.name === "string") error.name = cause.name;
-  if (typeof cause.code === "string" || typeof cause.code === "number") {
-    Object.assign(error, { code: cause.code });
-  }
-  return error;
-}
-
-function revive(json: unknown, depth: number): SandboxSdkError {
-  if (!isObject(json))
-    throw new TypeError("SandboxSdkError.fromJSON expects an object or the JSON text of one");
-  const ErrorType = (typeof json.name === "string" && CLASSES.get(json.name)) || SandboxSdkError;
-  const options: Record<string, unknown> = {};
-  for (const field of COMMON_FIELDS) {
-    if (typeof json[field] === FIELD_TYPES[field] && json[field] !== null) options[field] = json[field];
-  }
-  if (Array.isArray(options.details)) {
-    options.details = options.details.map(reviveDetail).filter((detail) => detail !== undefined);
-  } else delete options.details;
-  const own =
-    (ErrorType.prototype as unknown as Record<symbol, readonly (readonly [string, unknown])[]>)[FIELDS] ?? [];
-  for (const [field] of own) {
-    if (json[field] !== undefined)
-      options[field] = field === "execResult" ? reviveExecResult(json[field]) : json[field];
-  }
-  if ("cause" in json) options.cause = reviveCause(json.cause, depth);
-  const error = new ErrorType(typeof json.message === "string" ? json.message : "", options);
-  if (typeof json.stack === "string") {
-    Object.defineProperty(error, "stack", { value: json.stack, writable: true, configurable: true });
-  }
-  return error;
-}
-
-// ---------------------------------------------------------------------------------------------
 // The hierarchy
 // ---------------------------------------------------------------------------------------------
 
@@ -477,11 +256,8 @@ export class PermissionDeniedError extends AuthenticationError {
   }
 }
 
-/** Options of the validation classes. */
-export interface ValidationErrorOptions extends SandboxSdkErrorOptions {
-  /** Which request fields were invalid, from the status's `BadRequest` details. */
-  fieldViolations?: readonly FieldViolation[] | undefined;
-}
+/** Options of the validation classes: the common ones and `fieldViolations`. */
+export type ValidationErrorOptions = ErrorOptionsOf<ValidationError>;
 
 /**
  * The request was invalid: `INVALID_ARGUMENT` with field violations in scope `general`. The sandbox
@@ -550,10 +326,7 @@ export class SandboxUnavailableError extends SandboxNotRunningError {
 }
 
 /** Options of the classes that name a file-system snapshot. */
-export interface SnapshotErrorOptions extends SandboxSdkErrorOptions {
-  /** The snapshot's id, from the mapping context. */
-  fileSystemSnapshotId?: string | undefined;
-}
+export type SnapshotErrorOptions = ErrorOptionsOf<SandboxSnapshotError>;
 
 /**
  * The snapshot backend is throttling: reasons `CWSANDBOX_FSS_BACKEND_THROTTLED`,
@@ -616,10 +389,7 @@ export class SandboxFailedError extends SandboxError {
 }
 
 /** Options of {@link SandboxNotFoundError}. */
-export interface SandboxNotFoundErrorOptions extends SandboxSdkErrorOptions {
-  /** The sandbox's id, from the mapping context. */
-  sandboxId?: string | undefined;
-}
+export type SandboxNotFoundErrorOptions = ErrorOptionsOf<SandboxNotFoundError>;
 
 /**
  * The sandbox does not exist (or no longer does): reason `CWSANDBOX_SANDBOX_NOT_FOUND`, or gRPC
@@ -650,14 +420,7 @@ export interface ProcessResult {
 }
 
 /** Options of {@link SandboxExecutionError} and its subclasses. */
-export interface SandboxExecutionErrorOptions extends SandboxSdkErrorOptions {
-  /** The failed process's result. */
-  execResult?: ProcessResult | undefined;
-  /** The exception type reported on stderr, such as `ValueError`. */
-  exceptionType?: string | undefined;
-  /** The exception message reported on stderr. */
-  exceptionMessage?: string | undefined;
-}
+export type SandboxExecutionErrorOptions = ErrorOptionsOf<SandboxExecutionError>;
 
 /**
  * A command or function run in the sandbox failed. Raised by SDK code (see
@@ -693,20 +456,19 @@ export class SandboxExecutionError extends SandboxError {
     result: ProcessResult,
     options: { functionName?: string } = {},
   ): SandboxExecutionError {
-    const { exceptionType, exceptionMessage } = parseExceptionFromStderr(result.stderr);
+    // A result built by hand may lack stderr: read it as empty rather than fail on it.
+    const stderr = typeof result.stderr === "string" ? result.stderr : "";
+    const { exceptionType, exceptionMessage } = parseExceptionFromStderr(stderr);
     const message =
       options.functionName === undefined
         ? `Command '${formatCommand(result.command)}' failed with exit code ${result.exitCode}`
-        : `Function '${options.functionName}' execution failed in sandbox: ${exceptionMessage || tail(result.stderr)}`;
+        : `Function '${options.functionName}' execution failed in sandbox: ${exceptionMessage || tail(stderr)}`;
     return new SandboxExecutionError(message, { execResult: result, exceptionType, exceptionMessage });
   }
 }
 
 /** Options of the in-band stream errors. */
-export interface StreamErrorOptions extends SandboxExecutionErrorOptions {
-  /** The in-band stream code. */
-  streamCode?: string | undefined;
-}
+export type StreamErrorOptions = ErrorOptionsOf<SandboxStreamBackpressureError>;
 
 /**
  * The exec stream was closed because the client did not keep up (`STREAM_BACKPRESSURE`). Made by
@@ -739,10 +501,7 @@ export class SandboxStreamTruncatedError extends SandboxExecutionError {
 }
 
 /** Options of {@link SandboxFileError}. */
-export interface SandboxFileErrorOptions extends SandboxSdkErrorOptions {
-  /** The file's path. */
-  filepath?: string | undefined;
-}
+export type SandboxFileErrorOptions = ErrorOptionsOf<SandboxFileError>;
 
 /**
  * A file operation in the sandbox failed: any `CWSANDBOX_FILE_*` reason (not found, is a directory,
@@ -752,10 +511,13 @@ export class SandboxFileError extends SandboxError {
   static {
     defineErrorClass(this, "SandboxFileError", { filepath: undefined });
   }
-  /** The file's path: from the mapping context, else the server's `metadata.filepath`. */
+  /** The file's path: as given (by the mapping context), else the server's `metadata.filepath`. */
   declare readonly filepath: string | undefined;
   constructor(message: string, options?: SandboxFileErrorOptions) {
     super(message, options);
+    // The sandbox service reports the path in its ErrorInfo metadata.
+    if (this.filepath === undefined)
+      (this as { filepath: string | undefined }).filepath = this.metadata.filepath;
   }
 }
 
@@ -877,10 +639,7 @@ export class DiscoveryValidationError extends DiscoveryError {
 }
 
 /** Options of {@link RunnerNotFoundError}. */
-export interface RunnerNotFoundErrorOptions extends SandboxSdkErrorOptions {
-  /** The runner's id, from the mapping context. */
-  runnerId?: string | undefined;
-}
+export type RunnerNotFoundErrorOptions = ErrorOptionsOf<RunnerNotFoundError>;
 
 /**
  * The runner does not exist: gRPC `NOT_FOUND` or reason `CWSANDBOX_RUNNER_NOT_FOUND` in scope
@@ -898,12 +657,7 @@ export class RunnerNotFoundError extends DiscoveryError {
 }
 
 /** Options of {@link ProfileNotFoundError}. */
-export interface ProfileNotFoundErrorOptions extends SandboxSdkErrorOptions {
-  /** The profile's name, from the mapping context. */
-  profileName?: string | undefined;
-  /** The runner's id, from the mapping context. */
-  runnerId?: string | undefined;
-}
+export type ProfileNotFoundErrorOptions = ErrorOptionsOf<ProfileNotFoundError>;
 
 /** The profile does not exist: reason `CWSANDBOX_PROFILE_NOT_FOUND` in scope `discovery`. Not retryable. */
 export class ProfileNotFoundError extends DiscoveryError {
@@ -934,10 +688,7 @@ export class AsyncFunctionError extends FunctionError {
 }
 
 /** Options of {@link FunctionSerializationError}. */
-export interface FunctionSerializationErrorOptions extends SandboxSdkErrorOptions {
-  /** Where the value JSON cannot carry sits, e.g. `args[1].callback`. */
-  path?: string | undefined;
-}
+export type FunctionSerializationErrorOptions = ErrorOptionsOf<FunctionSerializationError>;
 
 /**
  * A function's arguments (or result) cannot be carried faithfully by JSON (`assertSerializable`).
@@ -965,20 +716,14 @@ export class FunctionSerializationError extends FunctionError {
  * errors (map them with `fromGrpcStatus` first). Works on errors from other copies of this package.
  */
 export function isRetryable(error: unknown): boolean {
-  return (
-    !hasBrand(error, "RequestSizeError") &&
-    (hasBrand(error, "SandboxUnavailableError") ||
-      hasBrand(error, "SandboxRequestTimeoutError") ||
-      hasBrand(error, "SandboxResourceExhaustedError"))
-  );
+  for (const name of NOT_RETRYABLE_CLASSES) if (hasBrand(error, name)) return false;
+  for (const name of RETRYABLE_CLASSES) if (hasBrand(error, name)) return true;
+  return false;
 }
 
 // ---------------------------------------------------------------------------------------------
 // fromGrpcStatus
 // ---------------------------------------------------------------------------------------------
-
-/** Which family of classes a call's failures map to. */
-export type MappingScope = "sandbox" | "discovery" | "general";
 
 /** What the SDK knows about the failed call; it fills in messages and fields. */
 export interface MappingContext {
@@ -986,291 +731,82 @@ export interface MappingContext {
   scope?: MappingScope | undefined;
   /** The operation in messages, e.g. `"exec"`; default `"operation"`. */
   operation?: string | undefined;
+  /** The sandbox the call was about: `SandboxNotFoundError.sandboxId`, and the messages. */
   sandboxId?: string | undefined;
+  /** The file the call was about: `SandboxFileError.filepath` (else the server's `metadata.filepath`). */
   filepath?: string | undefined;
+  /** The snapshot the call was about: NOT_FOUND then means the snapshot (`SnapshotNotFoundError`). */
   fileSystemSnapshotId?: string | undefined;
+  /** The runner the call was about (scope `discovery`). */
   runnerId?: string | undefined;
+  /** The profile the call was about (scope `discovery`). */
   profileName?: string | undefined;
-  /** ErrorInfo domains whose reasons are trusted for mapping; default `[ERROR_DOMAIN]`. */
+  /**
+   * ErrorInfo domains whose reasons are trusted for mapping; default `[ERROR_DOMAIN]`. A single
+   * string is read as a list of one; any other value as the default.
+   */
   trustedDomains?: readonly string[] | undefined;
 }
 
-/** What the message templates read. */
-interface Facts {
-  readonly operation: string;
-  /** The transport's details (else its message, else the code's name). */
-  readonly details: string;
-  /** The transport's `details` exactly as sent, for the field-violation message. */
-  readonly rawDetails: string;
-  readonly reason: string;
-  readonly context: MappingContext;
-  readonly fieldViolations: readonly FieldViolation[];
-}
-
-type Template = (facts: Facts) => string;
-
-/** A row's class: a class, or the scope's base or validation class. */
-type Target = ErrorClass | "base" | "validation";
-type Row = readonly [Target, Template];
-/** A rule: a fixed row, or one chosen by the facts (NOT_FOUND, RESOURCE_EXHAUSTED). */
-type Rule = Row | ((facts: Facts) => Row);
-
-const fileFailed: Template = (f) => `File operation failed (${f.reason}): ${f.details}`;
-const sandboxNotFound: Template = (f) =>
-  f.context.sandboxId === undefined ? f.details : `Sandbox '${f.context.sandboxId}' not found`;
-const notRunning: Template = (f) => `${f.operation} failed: sandbox is not running: ${f.details}`;
-const timedOut: Template = (f) => `${f.operation} timed out: ${f.details}`;
-const unavailable: Template = (f) => `Service unavailable: ${f.details}`;
-const snapshotFailed: Template = (f) => `${f.operation} failed (${f.reason}): ${f.details}`;
-const snapshotWaitTimedOut: Template = (f) =>
-  `${f.operation} timed out waiting for snapshot ready (${f.reason}): ${f.details}`;
-const throttled: Template = (f) => `Snapshot backend throttled (${f.reason}): ${f.details}`;
-const snapshotNotFound: Template = (f) =>
-  `File-system snapshot '${f.context.fileSystemSnapshotId}' not found`;
-const cancelled: Template = (f) =>
-  f.context.sandboxId === undefined
-    ? `${f.operation} was cancelled`
-    : `${f.operation} was cancelled (sandbox ${f.context.sandboxId} connection closed)`;
-const exhausted: Template = (f) => `${f.operation} resource exhausted: ${f.details}`;
-const authenticationFailed: Template = (f) => `Authentication failed: ${f.details}`;
-const permissionDenied: Template = (f) => `Permission denied: ${f.details}`;
-const failed: Template = (f) => `${f.operation} failed: ${f.details}`;
-const invalid: Template = (f) => {
-  const violations = f.fieldViolations
-    .map((v) => (v.field && v.description ? `${v.field}: ${v.description}` : v.field || v.description))
-    .join("; ");
-  const parts = f.rawDetails === "" ? [] : [f.rawDetails];
-  parts.push(`field violations: ${violations}`);
-  return `${f.operation} failed: ${parts.join("; ")}`;
-};
-const profileNotFound: Template = (f) =>
-  f.context.profileName === undefined
-    ? `Profile not found: ${f.details}`
-    : `Profile '${f.context.profileName}' not found`;
-const runnerNotFound: Template = (f) =>
-  f.context.runnerId === undefined
-    ? `Runner not found: ${f.details}`
-    : `Runner not found: '${f.context.runnerId}'`;
-
-/** A table keyed by reason or code, with no prototype to trip over. */
-function table<K extends string | number>(
-  rows: Partial<Record<K, Rule>>,
-): Readonly<Partial<Record<K, Rule>>> {
-  return Object.freeze(Object.assign(Object.create(null), rows));
-}
-
-/** Step 1 of scope `sandbox`: trusted reasons. */
-const SANDBOX_REASONS = table<string>({
-  [Reason.FILE_NOT_FOUND]: [SandboxFileError, fileFailed],
-  [Reason.FILE_IS_DIRECTORY]: [SandboxFileError, fileFailed],
-  [Reason.FILE_IO_FAILED]: [SandboxFileError, fileFailed],
-  [Reason.FILE_PERMISSION_DENIED]: [SandboxFileError, fileFailed],
-  [Reason.FILE_TOO_LARGE]: [SandboxFileError, fileFailed],
-  [Reason.FILE_TRUNCATED]: [SandboxFileError, fileFailed],
-  [Reason.SANDBOX_NOT_FOUND]: [SandboxNotFoundError, sandboxNotFound],
-  [Reason.SANDBOX_NOT_RUNNING]: [SandboxNotRunningError, notRunning],
-  [Reason.COMMAND_TIMEOUT]: [SandboxCommandTimeoutError, timedOut],
-  [Reason.RUNNER_UNAVAILABLE]: [SandboxUnavailableError, unavailable],
-  [Reason.BACKEND_UNAVAILABLE]: [SandboxUnavailableError, unavailable],
-  [Reason.RUNNER_SHARD_RETIRING]: [SandboxUnavailableError, unavailable],
-  [Reason.FSS_NOT_FOUND]: [SnapshotNotFoundError, snapshotFailed],
-  [Reason.FSS_NOT_READY]: [SnapshotNotReadyError, snapshotFailed],
-  [Reason.FSS_NOT_SUPPORTED]: [SnapshotNotSupportedError, snapshotFailed],
-  [Reason.FSS_SIZE_EXCEEDED]: [SnapshotSizeExceededError, snapshotFailed],
-  [Reason.FSS_QUOTA_EXCEEDED]: [SnapshotQuotaExceededError, snapshotFailed],
-  [Reason.FSS_BUCKET_MISMATCH]: [SnapshotBucketMismatchError, snapshotFailed],
-  [Reason.FSS_BUCKET_UNAVAILABLE]: [SandboxSnapshotError, snapshotFailed],
-  [Reason.FSS_RESTORE_FAILED]: [SandboxSnapshotError, snapshotFailed],
-  [Reason.FSS_CREATE_FAILED]: [SandboxSnapshotError, snapshotFailed],
-  [Reason.FSS_CREATE_TIMED_OUT]: [SandboxSnapshotError, snapshotFailed],
-  [Reason.FSS_AUTH_FAILED]: [SandboxSnapshotError, snapshotFailed],
-  [Reason.FSS_TRANSPORT_FAILED]: [SandboxSnapshotError, snapshotFailed],
-  [Reason.FSS_CANCELED]: [SandboxSnapshotError, snapshotFailed],
-  [Reason.FSS_WAIT_TIMEOUT]: [SnapshotWaitTimeoutError, snapshotWaitTimedOut],
-  [Reason.FSS_BACKEND_THROTTLED]: [SnapshotBackendThrottledError, throttled],
-  [Reason.FSS_INFLIGHT_LIMIT]: [SnapshotBackendThrottledError, throttled],
-  [Reason.FSS_BUCKET_PROVISIONING]: [SnapshotBackendThrottledError, throttled],
-});
-
-/** Step 2 of scope `sandbox`: status codes. */
-const SANDBOX_CODES = table<number>({
-  [GrpcCode.NOT_FOUND]: (f) =>
-    f.context.fileSystemSnapshotId === undefined
-      ? [SandboxNotFoundError, sandboxNotFound]
-      : [SnapshotNotFoundError, snapshotNotFound],
-  [GrpcCode.CANCELLED]: [SandboxNotRunningError, cancelled],
-  [GrpcCode.DEADLINE_EXCEEDED]: [SandboxRequestTimeoutError, timedOut],
-  [GrpcCode.UNAVAILABLE]: [SandboxUnavailableError, unavailable],
-  // grpc-js says "Received message larger than max (N vs. M)".
-  [GrpcCode.RESOURCE_EXHAUSTED]: (f) =>
-    f.details.includes("larger than max")
-      ? [RequestSizeError, exhausted]
-      : [SandboxResourceExhaustedError, exhausted],
-});
-
-/** Scope `discovery`, before step 3: a trusted reason wins over the code. */
-const DISCOVERY_REASONS = table<string>({
-  [Reason.PROFILE_NOT_FOUND]: [ProfileNotFoundError, profileNotFound],
-  [Reason.RUNNER_NOT_FOUND]: [RunnerNotFoundError, runnerNotFound],
-});
-
-const DISCOVERY_CODES = table<number>({
-  [GrpcCode.NOT_FOUND]: [RunnerNotFoundError, runnerNotFound],
-});
-
-/** Step 3, every scope. INVALID_ARGUMENT counts only with field violations (see `chooseRow`). */
-const COMMON_CODES = table<number>({
-  [GrpcCode.INVALID_ARGUMENT]: ["validation", invalid],
-  [GrpcCode.UNAUTHENTICATED]: [AuthenticationError, authenticationFailed],
-  [GrpcCode.PERMISSION_DENIED]: [PermissionDeniedError, permissionDenied],
-  [GrpcCode.DEADLINE_EXCEEDED]: ["base", timedOut],
-  [GrpcCode.UNAVAILABLE]: ["base", unavailable],
-});
-
-const FALLBACK: Row = ["base", failed];
-
-interface Scope {
-  readonly base: ErrorClass;
-  readonly validation: ErrorClass;
-  readonly reasons: Readonly<Partial<Record<string, Rule>>>;
-  readonly codes: Readonly<Partial<Record<number, Rule>>>;
-}
-
-const NONE = table<never>({});
-
-const SCOPES: Readonly<Record<MappingScope, Scope>> = {
-  sandbox: {
-    base: SandboxError,
-    validation: SandboxValidationError,
-    reasons: SANDBOX_REASONS,
-    codes: SANDBOX_CODES,
-  },
-  discovery: {
-    base: DiscoveryError,
-    validation: DiscoveryValidationError,
-    reasons: DISCOVERY_REASONS,
-    codes: DISCOVERY_CODES,
-  },
-  general: { base: SandboxSdkError, validation: ValidationError, reasons: NONE, codes: NONE },
-};
-
 const DEFAULT_TRUSTED_DOMAINS: readonly string[] = [ERROR_DOMAIN];
 
-function isTrusted(domain: string | undefined, trustedDomains: readonly string[] | undefined): boolean {
-  return domain !== undefined && (trustedDomains ?? DEFAULT_TRUSTED_DOMAINS).includes(domain);
+function isTrusted(domain: string | undefined, trustedDomains: unknown): boolean {
+  if (domain === undefined) return false;
+  if (Array.isArray(trustedDomains)) return trustedDomains.includes(domain);
+  // A string is one domain: never `"cwsandbox.com".includes("")`, which would trust the empty one.
+  if (typeof trustedDomains === "string") return trustedDomains === domain;
+  return DEFAULT_TRUSTED_DOMAINS.includes(domain);
 }
 
-/** Walks the rules: trusted reason, then the scope's code table, then the common step 3. */
-function chooseRow(
-  scope: Scope,
-  code: number | undefined,
-  trustedReason: string | undefined,
-  facts: Facts,
-): Row {
-  let rule: Rule | undefined;
-  if (trustedReason !== undefined) rule = scope.reasons[trustedReason];
-  if (rule === undefined && code !== undefined) {
-    rule = scope.codes[code];
-    if (rule === undefined && (code !== GrpcCode.INVALID_ARGUMENT || facts.fieldViolations.length > 0)) {
-      rule = COMMON_CODES[code];
-    }
-  }
-  if (rule === undefined) return FALLBACK;
-  return typeof rule === "function" ? rule(facts) : rule;
-}
+/** The service's own words, returned by the decoder as these very strings (see `Vocabulary`). */
+const MAPPING_DECODE: DecodeOptions = {
+  withMessage: false,
+  vocabulary: new Vocabulary([...Object.values(Reason), ERROR_DOMAIN]),
+};
 
-/** Reads one property of whatever was thrown; a throwing getter or proxy trap reads as absent. */
-function read(value: unknown, key: string): unknown {
-  if ((typeof value !== "object" && typeof value !== "function") || value === null) return undefined;
-  try {
-    return (value as Record<string, unknown>)[key];
-  } catch {
-    return undefined;
-  }
-}
+type ErrorClass = new (message: string, options?: SandboxSdkErrorOptions) => SandboxSdkError;
 
-function nonEmptyString(value: unknown): string | undefined {
-  return typeof value === "string" && value !== "" ? value : undefined;
-}
+const SCOPES: readonly MappingScope[] = ["sandbox", "discovery", "general"];
 
-/** The status details a transport error carries, wherever its transport keeps the trailers. */
-function statusOf(error: unknown): ParsedStatus | undefined {
-  const metadata = read(error, "metadata");
-  // grpc-js Metadata and fetch Headers have get(); protobuf-ts keeps a plain record in `meta`.
-  if (typeof read(metadata, "get") === "function") return parseTrailer(metadata, false);
-  const record = read(error, "meta") ?? metadata;
-  const value = read(record, STATUS_DETAILS_KEY);
-  return value === undefined ? undefined : parseTrailer(value, false);
-}
-
-/**
- * Turns off V8's stack capture until the returned limit is put back, so that the error built in
- * between records no frames of ours and costs no stack walk of its own; `fromGrpcStatus` then
- * captures once, from its caller. Returns `undefined` (and changes nothing) where that is not
- * possible: another engine, or a frozen `Error`.
- */
-function suspendStackCapture(): number | undefined {
-  const limit = Error.stackTraceLimit;
-  if (typeof Error.captureStackTrace !== "function" || typeof limit !== "number") return undefined;
-  try {
-    // Not a number: V8 captures nothing at all, cheaper than a limit of 0 (an empty trace).
-    (Error as { stackTraceLimit: unknown }).stackTraceLimit = undefined;
-    return limit;
-  } catch {
-    return undefined;
-  }
-}
-
-function mapError(error: unknown, context: MappingContext): SandboxSdkError {
-  const grpcCode = toGrpcCode(read(error, "code"));
-  const status = statusOf(error);
-  const transportDetails = read(error, "details");
-  const rawDetails = typeof transportDetails === "string" ? transportDetails : "";
-  const details =
-    nonEmptyString(transportDetails) ??
-    nonEmptyString(read(error, "message")) ??
-    (typeof error === "string" && error !== "" ? error : undefined) ??
-    (grpcCode === undefined ? "unknown error" : (GRPC_CODE_NAMES[grpcCode] as string));
+function mapFailure(failure: Failure, error: unknown, context: MappingContext): SandboxSdkError {
+  const { code, status } = failure;
+  const scope = SCOPES.includes(context.scope as MappingScope) ? (context.scope as MappingScope) : "sandbox";
   const reason = status?.reason;
-  const domain = status?.domain;
   const metadata = status?.metadata;
   const fieldViolations = status?.fieldViolations ?? EMPTY_LIST;
   const facts: Facts = {
     operation: context.operation ?? "operation",
-    details,
-    rawDetails,
+    details: messageOf(failure),
+    rawDetails: failure.rawMessage ?? "",
     reason: reason ?? "",
-    context,
-    fieldViolations,
-  };
-  const scope = SCOPES[context.scope ?? "sandbox"] ?? SCOPES.sandbox;
-  const trustedReason =
-    reason !== undefined && isTrusted(domain, context.trustedDomains) ? reason : undefined;
-  const [target, template] = chooseRow(scope, grpcCode, trustedReason, facts);
-  const ErrorType = target === "base" ? scope.base : target === "validation" ? scope.validation : target;
-  const options: SandboxSdkErrorOptions & Record<string, unknown> = {
-    cause: error,
-    reason,
-    domain,
-    metadata,
-    retryDelay: status?.retryDelay,
-    grpcCode,
-    details: status?.details,
-    requestId: status?.requestId,
     fieldViolations,
     sandboxId: context.sandboxId,
-    filepath: context.filepath ?? metadata?.filepath,
     fileSystemSnapshotId: context.fileSystemSnapshotId,
     runnerId: context.runnerId,
     profileName: context.profileName,
   };
-  const message = template(facts);
-  adoptDecoded = true;
-  try {
-    return new ErrorType(message, options);
-  } finally {
-    adoptDecoded = false;
-  }
+  const trustedReason =
+    reason !== undefined && isTrusted(status?.domain, context.trustedDomains) ? reason : undefined;
+  const row = chooseRow(scope, code, trustedReason, facts);
+  const ErrorType = classNamed(classOfRow(scope, row)) as ErrorClass;
+  const options: Given = {
+    cause: error,
+    reason,
+    domain: status?.domain,
+    metadata,
+    retryDelay: retryDelayOf(failure),
+    grpcCode: code,
+    details: status?.details,
+    requestId: status?.requestId,
+    fieldViolations,
+    sandboxId: context.sandboxId,
+    filepath: context.filepath,
+    fileSystemSnapshotId: context.fileSystemSnapshotId,
+    runnerId: context.runnerId,
+    profileName: context.profileName,
+    [ADOPT]: true,
+  };
+  return new ErrorType(renderMessage(row.message, facts), options);
 }
 
 const NO_CONTEXT: MappingContext = {};
@@ -1278,12 +814,13 @@ const NO_CONTEXT: MappingContext = {};
 /**
  * Maps whatever a transport threw onto this package's classes. Never throws.
  *
- * `error` may be a grpc-js `ServiceError`, a `StatusObject`, a protobuf-ts `RpcError` (code names,
- * base64 trailers in `meta`), or anything else; a `SandboxSdkError` (from any copy of this package)
- * comes back unchanged. The transport's code is authoritative; the `grpc-status-details-bin` trailer
- * supplies `reason`, `domain`, `metadata`, `retryDelay`, `details` and `requestId`, and a reason from
- * a trusted domain picks a more specific class first. The original error is kept as `cause`, and the
- * stack starts at the caller of `fromGrpcStatus`.
+ * `error` may be a grpc-js `ServiceError` or `StatusObject`, a protobuf-ts or grpc-web `RpcError`, a
+ * connect-es `ConnectError` (any protocol), a nice-grpc `ClientError` or `RichClientError`, an
+ * `AbortError` or `TimeoutError`, a parsed JSON error body, or anything else; a `SandboxSdkError`
+ * (from any copy of this package) comes back unchanged. The transport's code is authoritative; the
+ * status details supply `reason`, `domain`, `metadata`, `retryDelay`, `details` and `requestId`, and
+ * a reason from a trusted domain picks a more specific class first. The original error is kept as
+ * `cause`, and the stack starts at the caller of `fromGrpcStatus`.
  *
  * @example
  * ```ts
@@ -1296,29 +833,59 @@ const NO_CONTEXT: MappingContext = {};
  */
 export function fromGrpcStatus(error: unknown, context?: MappingContext): SandboxSdkError {
   if (isSandboxSdkError(error)) return error;
+  return mapCapturingFrom(undefined, error, context, fromGrpcStatus);
+}
+
+/**
+ * Maps a failure a road has already read (`fromResponse` reads a `Response` itself) with `cause` as
+ * the error's cause; the stack starts at the caller of `stackFrom`. For the package's own roads: the
+ * public entry is {@link fromGrpcStatus}.
+ *
+ * @internal
+ */
+export function fromFailure(
+  failure: Failure,
+  cause: unknown,
+  context: MappingContext | undefined,
+  stackFrom: (...args: never[]) => unknown,
+): SandboxSdkError {
+  return mapCapturingFrom(failure, cause, context, stackFrom);
+}
+
+function mapCapturingFrom(
+  read: Failure | undefined,
+  error: unknown,
+  context: MappingContext | undefined,
+  stackFrom: (...args: never[]) => unknown,
+): SandboxSdkError {
+  // The error built below records no frames of ours and costs no stack walk of its own; one capture
+  // from the caller follows.
   const limit = suspendStackCapture();
   let mapped: SandboxSdkError;
   try {
-    mapped = mapError(error, context ?? NO_CONTEXT);
-  } catch {
-    // Only a hostile context (a throwing getter, say) gets here: map without it, so the transport's
-    // code and details still count; never throw.
+    const failure = read ?? readFailure(error, MAPPING_DECODE);
     try {
-      mapped = mapError(error, NO_CONTEXT);
+      mapped = mapFailure(failure, error, context ?? NO_CONTEXT);
     } catch {
-      mapped = new SandboxSdkError("operation failed: the error could not be mapped", { cause: error });
+      // Only a hostile context (a throwing getter, say) gets here: map without it, so the
+      // transport's code and details still count; never throw.
+      mapped = mapFailure(failure, error, NO_CONTEXT);
     }
+  } catch {
+    mapped = new SandboxSdkError("operation failed: the error could not be mapped", { cause: error });
   } finally {
-    if (limit !== undefined) Error.stackTraceLimit = limit;
+    restoreStackCapture(limit);
   }
-  if (limit !== undefined) Error.captureStackTrace(mapped, fromGrpcStatus);
+  if (limit !== undefined) Error.captureStackTrace(mapped, stackFrom);
   return mapped;
 }
 
 /**
  * Whether `error` means "not found", for `missing_ok`-style deletes: gRPC `NOT_FOUND` (whatever the
- * ErrorInfo domain), or the given `reason` from a trusted domain under any code. Accepts a mapped
- * error or a raw transport error.
+ * ErrorInfo domain); an instance of a not-found class (`SandboxNotFoundError`,
+ * `SnapshotNotFoundError`, `RunnerNotFoundError`, `ProfileNotFoundError`) whatever its code, since
+ * SDK code raises these itself; or the given `reason` from a trusted domain under any code. Accepts a
+ * mapped error or anything `fromGrpcStatus` reads.
  *
  * @example
  * ```ts
@@ -1334,22 +901,29 @@ export function isNotFound(
   let sentReason: string | undefined;
   let domain: string | undefined;
   if (isSandboxSdkError(error)) {
+    for (const name of NOT_FOUND_CLASSES) if (hasBrand(error, name)) return true;
     ({ grpcCode, reason: sentReason, domain } = error);
   } else {
-    grpcCode = toGrpcCode(read(error, "code"));
-    const status = statusOf(error);
-    sentReason = status?.reason;
-    domain = status?.domain;
+    const failure = readFailure(error, MAPPING_DECODE);
+    grpcCode = failure.code;
+    sentReason = failure.status?.reason;
+    domain = failure.status?.domain;
   }
   if (grpcCode === GrpcCode.NOT_FOUND) return true;
-  return reason !== undefined && sentReason === reason && isTrusted(domain, options?.trustedDomains);
+  let trustedDomains: unknown;
+  try {
+    trustedDomains = options?.trustedDomains;
+  } catch {
+    trustedDomains = undefined;
+  }
+  return reason !== undefined && sentReason === reason && isTrusted(domain, trustedDomains);
 }
 
 /**
  * Turns an in-band exec-stream error into an error: `STREAM_BACKPRESSURE` gives
  * `SandboxStreamBackpressureError`, `STREAM_TRUNCATED` gives `SandboxStreamTruncatedError` (both
  * with `streamCode` and no `reason`), any other code a `SandboxExecutionError` whose `reason` is the
- * code.
+ * code — or no `reason` for an empty code, which, as in proto3, means none was sent.
  */
 export function streamError(message: string, code: string): SandboxExecutionError {
   if (code === StreamCode.STREAM_BACKPRESSURE) {
@@ -1358,5 +932,7 @@ export function streamError(message: string, code: string): SandboxExecutionErro
   if (code === StreamCode.STREAM_TRUNCATED) {
     return new SandboxStreamTruncatedError(message, { streamCode: code });
   }
-  return new SandboxExecutionError(`Exec stream error: ${message}`, { reason: code });
+  return new SandboxExecutionError(`Exec stream error: ${message}`, {
+    reason: typeof code === "string" && code !== "" ? code : undefined,
+  });
 }

@@ -621,9 +621,18 @@ describe("isNotFound", () => {
     ).toBe(true);
   });
 
+  it.each(["SandboxNotFoundError", "SnapshotNotFoundError", "RunnerNotFoundError", "ProfileNotFoundError"])(
+    "is true for a %s raised by SDK code without a status code",
+    (name) => {
+      const error = new (classOf(name) as unknown as new (message: string) => SandboxSdkError)("raised here");
+      expect(error.grpcCode).toBeUndefined();
+      expect(isNotFound(error)).toBe(true);
+    },
+  );
+
   it("is false for other codes, client errors and junk", () => {
     expect(isNotFound(serviceError(14, "x"))).toBe(false);
-    expect(isNotFound(new api.SandboxNotFoundError("raised on the client"))).toBe(false);
+    expect(isNotFound(new api.SandboxError("raised on the client"))).toBe(false);
     expect(isNotFound(null)).toBe(false);
     expect(isNotFound(throwingProxy())).toBe(false);
   });

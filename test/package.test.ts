@@ -62,7 +62,7 @@ describe("the ESM and CommonJS builds in one process", () => {
     expect(fromCjs.message).toBe(fromEsm.message);
   });
 
-  it("decode status details lazily in the CommonJS build too (google-protobuf through require)", () => {
+  it("decode status details in the CommonJS build too", () => {
     const reference = "0805121873616e64626f782073622d313233206e6f7420666f756e64";
     expect(cjs.parseStatusDetails(Buffer.from(reference, "hex"))?.message).toBe("sandbox sb-123 not found");
     expect(esm.parseStatusDetails(Buffer.from(reference, "hex"))?.message).toBe("sandbox sb-123 not found");
@@ -109,6 +109,27 @@ describe("the main entry at run time", () => {
       encoding: "utf8",
     });
     expect(output).toBe("SandboxNotFoundError 1500");
+  });
+
+  it("imports the testing kit (ESM) without @grpc/grpc-js, and encodes without it", () => {
+    const hooks = `export async function resolve(specifier, context, next) {
+      if (${JSON.stringify(forbidden)}.some((name) => specifier === name || specifier.startsWith(name + "/"))) {
+        throw new Error("forbidden import: " + specifier);
+      }
+      return next(specifier, context);
+    }`;
+    const script = `
+      import { register } from "node:module";
+      register("data:text/javascript," + encodeURIComponent(${JSON.stringify(hooks)}));
+      const kit = await import(${JSON.stringify(dist("testing.js"))});
+      const api = await import(${JSON.stringify(dist("index.js"))});
+      const blob = kit.encodeStatus({ code: 5, details: [{ type: "RetryInfo", retryDelay: 250 }] });
+      process.stdout.write(String(api.parseStatusDetails(blob).retryDelay));
+    `;
+    const output = execFileSync(process.execPath, ["--input-type=module", "-e", script], {
+      encoding: "utf8",
+    });
+    expect(output).toBe("250");
   });
 
   it("requires (CJS) without @grpc/grpc-js or google-protobuf", () => {

@@ -343,14 +343,26 @@ describe("inputs", () => {
         throw new Error("boom");
       },
     };
+    // Values are read by index: an iterator that throws hides nothing.
     const throwingIterator = [good];
     throwingIterator[Symbol.iterator] = () => {
       throw new Error("boom");
     };
     const proxy = throwingProxy();
     expect(parseStatusDetails(throwingGet)).toBeUndefined();
-    expect(parseStatusDetails(throwingIterator)).toBeUndefined();
+    expect(parseStatusDetails(throwingIterator)?.reason).toBe("R");
     expect(parseStatusDetails(proxy as never)).toBeUndefined();
+  });
+
+  it("passes over a value whose reading throws and still reads the values after it", () => {
+    const values: unknown[] = [new Uint8Array(0), good];
+    Object.defineProperty(values, 0, {
+      get() {
+        throw new Error("boom");
+      },
+    });
+    expect(parseStatusDetails(values as never)?.reason).toBe("R");
+    expect(parseStatusDetails([throwingProxy(new Uint8Array(3)), good] as never)?.reason).toBe("R");
   });
 });
 

@@ -1,0 +1,182 @@
+/**
+ * Details that arrive as objects rather than bytes — proto3 JSON (`{ "@type": ..., "retryDelay":
+ * "1.5s" }`), nice-grpc's decoded messages (`$type`, Durations as `{ seconds, nanos }`), and this
+ * package's own `toJSON` output — read into the same `StatusDetail` shapes as the binary decoder
+ * gives, by walking the type's schema. One reader for every object form; a value that does not fit
+ * the schema throws, and the caller keeps the detail as `Unknown`.
+ */
+import { base64Decode } from "./bytes.js";
+import {
+  DETAIL_SCHEMAS,
+  type DetailOf,
+  type FieldSchema,
+  type KnownDetailType,
+  type MessageSchema,
+  type StatusDetail,
+} from "./details.js";
+import { durationToMilliseconds, parseJsonDuration } from "./duration.js";
+
+/** The detail does not fit its type's schema. */
+class ShapeError extends Error {}
+
+function fail(field: string): never {
+  throw new ShapeError(field);
+}
+
+type Source = Readonly<Record<string, unknown>>;
+
+function isRecord(value: unknown): value is Source {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** `quotaDimensions` → `quota_dimensions`: proto3 JSON readers accept the `.proto` name too. */
+function snakeCase(name: string): string {
+  return name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
+}
+
+const SNAKE = new Map<string, string>();
+
+/** The field's value under its lowerCamel or its `.proto` name; `null` reads as absent (proto3 JSON). */
+function fieldValue(source: Source, name: string): unknown {
+  let value = Object.hasOwn(source, name) ? source[name] : undefined;
+  if (value === undefined || value === null) {
+    let snake = SNAKE.get(name);
+    if (snake === undefined) {
+      snake = snakeCase(name);
+      SNAKE.set(name, snake);
+    }
+    if (snake !== name && Object.hasOwn(source, snake)) value = source[snake];
+  }
+  return value === null ? undefined : value;
+}
+
+function readString(value: unknown, field: string): string {
+  if (value === undefined) return "";
+  if (typeof value !== "string") fail(field);
+  return value;
+}
+
+/** An int64 as proto3 JSON (a number or a decimal string), or a `Long`-like `{ low, high }`. */
+function readInt64(value: unknown, field: string): number {
+  if (typeof value === "number") {
+    if (!Number.isInteger(value)) fail(field);
+    return value;
+  }
+  if (typeof value === "string") {
+    if (!/^-?\d{1,20}$/.test(value)) fail(field);
+    return Number(value);
+  }
+  if (isRecord(value) && typeof value.low === "number" && typeof value.high === "number") {
+    const unsigned = value.unsigned === true;
+    return (unsigned ? value.high >>> 0 : value.high | 0) * 4294967296 + (value.low >>> 0);
+  }
+  return fail(field);
+}
+
+function readMap(value: unknown, field: string): Readonly<Record<string, string>> {
+  const map: Record<string, string> = Object.create(null);
+  if (value === undefined) return Object.freeze(map);
+  if (!isRecord(value)) fail(field);
+  for (const key of Object.keys(value)) {
+    const entry = value[key];
+    if (typeof entry !== "string") fail(`${field}.${key}`);
+    map[key] = entry;
+  }
+  return Object.freeze(map);
+}
+
+function readList(value: unknown, field: string): readonly unknown[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) fail(field);
+  return value;
+}
+
+/**
+ * A Duration in milliseconds: proto3 JSON's `"1.500s"`, a decoded message's `{ seconds, nanos }`,
+ * or milliseconds as this package's own shapes carry them. `undefined` for a Duration that is not
+ * valid (as the binary decoder leaves `retryDelay` out); a value of another kind does not fit.
+ */
+function readDuration(value: unknown, field: string): number | undefined {
+  if (typeof value === "string") return parseJsonDuration(value);
+  if (typeof value === "number") return Number.isFinite(value) ? value : undefined;
+  if (isRecord(value)) {
+    const seconds =
+      value.seconds === undefined || value.seconds === null ? 0 : readInt64(value.seconds, field);
+    const nanos = value.nanos === undefined || value.nanos === null ? 0 : value.nanos;
+    if (typeof nanos !== "number" || !Number.isInteger(nanos)) fail(field);
+    return durationToMilliseconds(seconds, nanos);
+  }
+  return fail(field);
+}
+
+function readMessage(schema: MessageSchema, value: unknown, path: string): Record<string, unknown> {
+  if (!isRecord(value)) fail(path);
+  const out: Record<string, unknown> = {};
+  for (const name of Object.keys(schema)) {
+    const field = schema[name] as FieldSchema;
+    const given = fieldValue(value, name);
+    const at = `${path}.${name}`;
+    switch (field.kind) {
+      case "string":
+        out[name] = readString(given, at);
+        break;
+      case "strings":
+        out[name] = readList(given, at).map((entry, i) => readString(entry ?? "", `${at}[${i}]`));
+        break;
+      case "map":
+        out[name] = readMap(given, at);
+        break;
+      case "int64":
+        if ("optional" in field) {
+          if (given !== undefined) out[name] = readInt64(given, at);
+        } else out[name] = given === undefined ? 0 : readInt64(given, at);
+        break;
+      case "duration": {
+        const ms = given === undefined ? undefined : readDuration(given, at);
+        if (ms !== undefined) out[name] = ms;
+        break;
+      }
+      case "message":
+        if (given !== undefined) out[name] = readMessage(field.of, given, at);
+        break;
+      case "messages":
+        out[name] = readList(given, at).map((entry, i) => readMessage(field.of, entry, `${at}[${i}]`));
+        break;
+    }
+  }
+  return out;
+}
+
+/**
+ * Reads a detail of a known type from an object in any of the forms above. Throws when the object
+ * does not fit the type's schema.
+ */
+export function readKnownDetail<K extends KnownDetailType>(type: K, source: unknown): DetailOf<K> {
+  return { type, ...readMessage(DETAIL_SCHEMAS[type], source, type) } as DetailOf<K>;
+}
+
+/**
+ * Reads a detail of any type: a known one through its schema, else (or when it does not fit) an
+ * `Unknown` detail keeping what was sent — its bytes when it came with some (base64 in JSON), and
+ * the object itself as `json`.
+ */
+export function readDetailObject(
+  type: KnownDetailType | undefined,
+  typeUrl: string,
+  source: unknown,
+  bytes?: Uint8Array,
+): StatusDetail {
+  if (type !== undefined) {
+    try {
+      return readKnownDetail(type, source);
+    } catch {
+      // Does not fit its type: kept as sent.
+    }
+  }
+  return { type: "Unknown", typeUrl, value: bytes ?? new Uint8Array(0), json: source };
+}
+
+/** Base64 bytes of an `Unknown` detail in JSON, or `undefined` when they are not base64. */
+export function unknownDetailBytes(value: unknown): Uint8Array | undefined {
+  return typeof value === "string" ? base64Decode(value) : undefined;
+}
