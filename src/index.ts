@@ -7,12 +7,34 @@
  * @packageDocumentation
  */
 export { ERROR_DOMAIN, GrpcCode, Reason, StreamCode } from "./codes.js";
+export type {
+  BadRequestDetail,
+  BadRequestFieldViolation,
+  DebugInfoDetail,
+  DetailOf,
+  ErrorInfoDetail,
+  HelpDetail,
+  HelpLink,
+  KnownDetailType,
+  LocalizedMessageDetail,
+  LocalizedText,
+  PreconditionFailureDetail,
+  PreconditionViolation,
+  QuotaFailureDetail,
+  QuotaViolation,
+  RequestInfoDetail,
+  ResourceInfoDetail,
+  RetryInfoDetail,
+  StatusDetail,
+  UnknownDetail,
+} from "./details.js";
 export {
   AsyncFunctionError,
   AuthenticationError,
   ClientClosedError,
   DiscoveryError,
   DiscoveryValidationError,
+  type ErrorOptionsOf,
   FunctionError,
   FunctionSerializationError,
   type FunctionSerializationErrorOptions,
@@ -70,31 +92,29 @@ export {
   type ValidationErrorOptions,
 } from "./errors.js";
 export { assertSerializable, assertSyncFunction, MAX_SERIALIZABLE_DEPTH } from "./functions.js";
-export { formatCommand, type ParsedException, parseExceptionFromStderr } from "./process.js";
-export { type RetryContext, type RetryEvent, type RetryOptions, retry } from "./retry.js";
 export {
-  type BadRequestDetail,
-  type BadRequestFieldViolation,
-  type DebugInfoDetail,
-  type ErrorInfoDetail,
+  type ErrorAttributes,
+  type OtelAttributesOptions,
+  otelAttributes,
+  recordError,
+  type SpanLike,
+} from "./observability.js";
+export { formatCommand, type ParsedException, parseExceptionFromStderr } from "./process.js";
+export {
+  createRetryThrottle,
+  type RetryContext,
+  type RetryEvent,
+  type RetryOptions,
+  type RetryThrottle,
+  type RetryThrottleOptions,
+  retry,
+} from "./retry.js";
+export {
   type FieldViolation,
-  type HelpDetail,
-  type HelpLink,
-  type KnownDetailType,
-  type LocalizedMessageDetail,
-  type LocalizedText,
+  MAX_DETAILS,
   type ParsedStatus,
-  type PreconditionFailureDetail,
-  type PreconditionViolation,
   parseStatusDetails,
-  type QuotaFailureDetail,
-  type QuotaViolation,
-  type RequestInfoDetail,
-  type ResourceInfoDetail,
-  type RetryInfoDetail,
   STATUS_DETAILS_KEY,
-  type StatusDetail,
   type StatusDetailsInput,
   type StatusDetailsValue,
-  type UnknownDetail,
 } from "./status-details.js";

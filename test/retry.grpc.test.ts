@@ -1,7 +1,8 @@
 /**
  * retry() against a real grpc-js server on loopback: the RetryInfo hint travels in the
  * `grpc-status-details-bin` trailer, the client maps each failure with fromGrpcStatus, and the
- * server's clock shows that the client waited as long as it was asked to.
+ * server's clock shows that the client waited as long as it was asked to. attemptTimeoutMs cancels
+ * a call the server never answers, and a throttle shared by two retry calls stops both.
  */
 import { fileURLToPath } from "node:url";
 import {
@@ -24,11 +25,13 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import {
   fromGrpcStatus,
   GrpcCode,
+  SandboxNotRunningError,
+  SandboxRequestTimeoutError,
   SandboxUnavailableError,
   SandboxValidationError,
   STATUS_DETAILS_KEY,
 } from "../src/index.js";
-import { type RetryEvent, retry } from "../src/retry.js";
+import { createRetryThrottle, type RetryEvent, retry } from "../src/retry.js";
 import { badRequest, encodeStatusBlob, retryInfo } from "./support/encoder.js";
 
 interface PingRequest {
@@ -56,6 +59,8 @@ const Flaky = ((loaded.sandboxsdkerrors as GrpcObject).test as GrpcObject).Flaky
 /** When each call of each scenario reached the server (performance.now()). */
 const arrivals = new Map<string, number[]>();
 let hangCancelled = false;
+/** Which calls of "hang-once" the server saw cancelled, by their arrival number. */
+const hangOnceCancelled: number[] = [];
 
 function trailer(blob: Uint8Array): Metadata {
   const metadata = new Metadata();
@@ -91,6 +96,25 @@ function ping(call: ServerUnaryCall<PingRequest, PingReply>, callback: sendUnary
         hangCancelled = true;
       });
       return;
+    case "hang-once": {
+      // The first call never answers; every later one answers at once.
+      const arrival = seen.length;
+      if (arrival === 1) {
+        call.on("cancelled", () => hangOnceCancelled.push(arrival));
+        return;
+      }
+      callback(null, { attempts: arrival });
+      return;
+    }
+    case "ok":
+      callback(null, { attempts: seen.length });
+      return;
+    case "unavailable-always": {
+      const short = retryInfo(0, 10 * 1_000_000);
+      const blob = encodeStatusBlob(status.UNAVAILABLE, "runner busy", [short]);
+      callback({ code: status.UNAVAILABLE, details: "runner busy", metadata: trailer(blob) });
+      return;
+    }
     default:
       callback({ code: status.UNIMPLEMENTED, details: `unknown scenario ${scenario}` });
   }
@@ -182,5 +206,43 @@ describe("retry over a real grpc-js connection", () => {
     await expect(result).rejects.toBe(reason);
     await vi.waitFor(() => expect(hangCancelled).toBe(true), { timeout: 10_000 });
     expect(arrivals.get("hang")).toHaveLength(1);
+  });
+
+  it("cancels a call that runs past attemptTimeoutMs and retries it, though CANCELLED is not retryable", async () => {
+    const events: RetryEvent[] = [];
+    const reply = await retry(({ signal }) => callPing("hang-once", signal), {
+      ...SHORT_BACKOFF,
+      // Long enough for a loopback answer on a busy machine; the hung call needs it to fire.
+      attemptTimeoutMs: 1_000,
+      onRetry: (event) => events.push(event),
+    });
+    // A second call answered (a later one, had the machine stalled past the timeout again).
+    expect(reply.attempts).toBeGreaterThanOrEqual(2);
+    expect(reply.attempts).toBe(arrivals.get("hang-once")?.length);
+    const first = events[0]!.error as SandboxRequestTimeoutError;
+    expect(first).toBeInstanceOf(SandboxRequestTimeoutError);
+    // The signal's abort cancelled the RPC: grpc-js reported CANCELLED, mapped as usual.
+    expect(first.cause).toBeInstanceOf(SandboxNotRunningError);
+    expect(first.cause).toMatchObject({ grpcCode: GrpcCode.CANCELLED });
+    await vi.waitFor(() => expect(hangOnceCancelled).toEqual([1]), { timeout: 10_000 });
+  });
+
+  it("shares a throttle between retry calls: once drained, a second call is not retried", async () => {
+    const throttle = createRetryThrottle({ maxTokens: 4, tokenRatio: 0.5 });
+    const call = () =>
+      retry(({ signal }) => callPing("unavailable-always", signal), { ...SHORT_BACKOFF, throttle });
+    // 3 tokens left after the first failure (more than 2): one retry; 2 after the second: refused.
+    const first = await call().catch((caught: unknown) => caught);
+    expect(first).toBeInstanceOf(SandboxUnavailableError);
+    expect(arrivals.get("unavailable-always")).toHaveLength(2);
+    // 1 token left: refused at once.
+    const second = await call().catch((caught: unknown) => caught);
+    expect(second).toBeInstanceOf(SandboxUnavailableError);
+    expect(second).toMatchObject({ grpcCode: GrpcCode.UNAVAILABLE, retryDelay: 10 });
+    expect(arrivals.get("unavailable-always")).toHaveLength(3);
+    expect(throttle.tokens).toBe(1);
+    // A success gives half a token back.
+    await retry(({ signal }) => callPing("ok", signal), { throttle });
+    expect(throttle.tokens).toBe(1.5);
   });
 });

@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, expectTypeOf, it, vi } from "vitest";
 import {
+  isRetryable,
   RequestSizeError,
   SandboxNotFoundError,
   SandboxRequestTimeoutError,
@@ -11,7 +12,14 @@ import {
   SandboxUnavailableError,
   SnapshotBackendThrottledError,
 } from "../src/errors.js";
-import { type RetryContext, type RetryEvent, type RetryOptions, retry } from "../src/retry.js";
+import {
+  createRetryThrottle,
+  type RetryContext,
+  type RetryEvent,
+  type RetryOptions,
+  type RetryThrottleOptions,
+  retry,
+} from "../src/retry.js";
 
 const execFileAsync = promisify(execFile);
 
@@ -47,9 +55,28 @@ async function settle<T>(promise: Promise<T>): Promise<{ value?: T; error?: unkn
   return outcome;
 }
 
+/** How a promise settled, without running any timer (unlike `settle`). */
+function outcomeOf<T>(promise: Promise<T>): Promise<{ value?: T; error?: unknown }> {
+  return promise.then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  );
+}
+
 /** Waits with the global `setTimeout`, which fake timers control (`node:timers/promises` is not). */
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A `finally` callback that notes the fake clock when a promise settles, in `time`. */
+function settledAtClock(): (() => void) & { time: number | undefined } {
+  const note = Object.assign(
+    () => {
+      note.time = Date.now();
+    },
+    { time: undefined as number | undefined },
+  );
+  return note;
 }
 
 /** The sleeps between calls, from the times the calls were made. */
@@ -121,10 +148,16 @@ describe("retry with fake timers", () => {
 
     it("caps a hint at the remaining budget, then re-throws the last error when it is spent", async () => {
       const last = unavailable(700);
-      const { operation, times } = scripted(unavailable(700), unavailable(700), last);
-      const outcome = await settle(retry(operation, { budgetMs: 1_000 }));
+      const events: RetryEvent[] = [];
+      const settledAt = settledAtClock();
+      const { operation, times } = scripted(unavailable(700), last, unavailable(700));
+      const result = retry(operation, { budgetMs: 1_000, onRetry: (event) => events.push(event) });
+      const outcome = await settle(result.finally(settledAt));
       expect(outcome.error).toBe(last);
-      expect(times).toEqual([0, 700, 1_000]);
+      // The second sleep is cut to the 300 ms left; it ends at the deadline, so no third call.
+      expect(events.map((e) => e.delayMs)).toEqual([700, 300]);
+      expect(times).toEqual([0, 700]);
+      expect(settledAt.time).toBe(1_000);
     });
 
     it("rounds a fractional hint up to whole milliseconds, never sleeping less than asked", async () => {
@@ -205,25 +238,38 @@ describe("retry with fake timers", () => {
 
     it("cuts the ceiling and the sleep to the remaining budget", async () => {
       const last = unavailable();
-      const { operation, times } = scripted(unavailable(), unavailable(), last);
-      const outcome = await settle(retry(operation, { random: () => 1, budgetMs: 1_000 }));
-      // 300, 450, then only 250 are left; at 1 000 the budget is spent.
-      expect(times).toEqual([0, 300, 750, 1_000]);
+      const events: RetryEvent[] = [];
+      const { operation, times } = scripted(unavailable(), unavailable(), last, "done");
+      const options = {
+        random: () => 1,
+        budgetMs: 1_000,
+        onRetry: (event: RetryEvent) => events.push(event),
+      };
+      const outcome = await settle(retry(operation, options));
+      // 300, 450, then only 250 are left: the sleep ends at 1 000, where the budget is spent.
+      expect(times).toEqual([0, 300, 750]);
+      expect(events.map((e) => e.delayMs)).toEqual([300, 450, 250]);
       expect(outcome.error).toBe(last);
     });
 
     it("draws the sleep below a ceiling already cut to the remaining budget", async () => {
-      const { operation, times } = scripted(unavailable(), unavailable(), unavailable());
-      await settle(retry(operation, { random: () => 0.5, budgetMs: 600 }));
+      const events: RetryEvent[] = [];
+      const { operation } = scripted(unavailable(), unavailable(), unavailable());
+      const onRetry = (event: RetryEvent) => events.push(event);
+      await settle(retry(operation, { random: () => 0.5, budgetMs: 600, onRetry }));
       // 250 = uniform(200, 300) at 0.5; then 350 are left, so the ceiling is 350, not 375:
       // 200 + 0.5 × 150 = 275; then 75 are left, less than the base, so 75.
-      expect(gaps(times)).toEqual([250, 275, 75]);
+      expect(events.map((e) => e.delayMs)).toEqual([250, 275, 75]);
     });
 
     it("sleeps less than baseDelayMs when less than that is left of the budget", async () => {
-      const { operation, times } = scripted(unavailable(), "done");
-      await settle(retry(operation, { budgetMs: 120 }));
-      expect(times).toEqual([0, 120]);
+      const events: RetryEvent[] = [];
+      const { operation, times } = scripted(unavailable(50), unavailable(), "done");
+      const onRetry = (event: RetryEvent) => events.push(event);
+      await settle(retry(operation, { budgetMs: 170, onRetry }));
+      // The hint takes 50 ms; 120 are left, under the 200 ms base.
+      expect(events.map((e) => e.delayMs)).toEqual([50, 120]);
+      expect(times).toEqual([0, 50]);
     });
 
     it("clamps a random source that leaves [0, 1]", async () => {
@@ -246,11 +292,12 @@ describe("retry with fake timers", () => {
         times.push(Date.now());
         // The first call is slow: 5 s pass before it fails.
         if (calls === 1) await delay(5_000);
-        throw calls === 3 ? last : unavailable(600);
+        throw calls === 2 ? last : unavailable(600);
       };
       const outcome = await settle(retry(operation, { budgetMs: 1_000 }));
-      // Counted from the start, the budget would be spent before the first retry.
-      expect(times).toEqual([0, 5_600, 6_000]);
+      // Counted from the start, the budget would be spent before the first retry; counted from the
+      // failure at 5 000, it ends at 6 000, where no call starts.
+      expect(times).toEqual([0, 5_600]);
       expect(outcome.error).toBe(last);
     });
 
@@ -472,6 +519,356 @@ describe("retry with fake timers", () => {
     });
   });
 
+  describe("the budget, read again after every sleep", () => {
+    it("starts no call at the deadline exactly", async () => {
+      const last = unavailable(500);
+      const settledAt = settledAtClock();
+      const { operation, times } = scripted(unavailable(500), last, "done");
+      const outcome = await settle(retry(operation, { budgetMs: 1_000 }).finally(settledAt));
+      // Failures at 0 and 500; the second sleep ends at 1 000 = 0 + budgetMs.
+      expect(times).toEqual([0, 500]);
+      expect(outcome.error).toBe(last);
+      expect(settledAt.time).toBe(1_000);
+      expect(vi.getTimerCount()).toBe(0);
+    });
+
+    it("still starts a call one millisecond before the deadline", async () => {
+      const last = unavailable(500);
+      const { operation, times } = scripted(unavailable(500), unavailable(500), last, "done");
+      const outcome = await settle(retry(operation, { budgetMs: 1_001 }));
+      expect(times).toEqual([0, 500, 1_000]);
+      expect(outcome.error).toBe(last);
+    });
+
+    it("re-throws the last error, with no further call, when the clock jumps past the budget during a sleep", async () => {
+      const first = unavailable(300);
+      const { operation } = scripted(first, "done");
+      const outcome = outcomeOf(retry(operation, { budgetMs: 10_000 }));
+      await vi.advanceTimersByTimeAsync(100);
+      expect(vi.getTimerCount()).toBe(1);
+      // The laptop sleeps for an hour: the wall clock jumps while the sleep's timer waits.
+      vi.setSystemTime(Date.now() + 3_600_000);
+      await vi.runAllTimersAsync();
+      expect((await outcome).error).toBe(first);
+      expect(operation).toHaveBeenCalledTimes(1);
+      expect(vi.getTimerCount()).toBe(0);
+    });
+
+    it("re-throws after a backoff sleep too when the clock jumped to the deadline exactly", async () => {
+      const first = unavailable();
+      const { operation } = scripted(first, "done");
+      const outcome = outcomeOf(retry(operation, { budgetMs: 5_000, random: () => 0 }));
+      await vi.advanceTimersByTimeAsync(50);
+      // 50 ms into the 200 ms sleep, the clock jumps so that the sleep ends at 5 000.
+      vi.setSystemTime(5_000 - 150);
+      await vi.runAllTimersAsync();
+      expect((await outcome).error).toBe(first);
+      expect(operation).toHaveBeenCalledTimes(1);
+    });
+
+    it("goes on when the clock jumped less than what was left of the budget", async () => {
+      const { operation, times } = scripted(unavailable(300), "done");
+      const outcome = outcomeOf(retry(operation, { budgetMs: 10_000 }));
+      await vi.advanceTimersByTimeAsync(100);
+      vi.setSystemTime(Date.now() + 5_000);
+      await vi.runAllTimersAsync();
+      expect(await outcome).toEqual({ value: "done" });
+      expect(times).toEqual([0, 5_300]);
+    });
+  });
+
+  describe("attemptTimeoutMs", () => {
+    /**
+     * An operation whose calls hang until their signal aborts, then reject with `rejectWith(signal)`
+     * (by default the signal's reason, as `fetch` does); a value in `script` is returned at once.
+     */
+    function hanging(script: readonly unknown[] = [], rejectWith = (signal: AbortSignal) => signal.reason) {
+      const signals: AbortSignal[] = [];
+      const abortedAt: number[] = [];
+      const operation = vi.fn(({ attempt, signal }: RetryContext) => {
+        signals.push(signal);
+        const step = script[attempt - 1];
+        if (step !== undefined) return Promise.resolve(step);
+        return new Promise<never>((_resolve, reject) => {
+          signal.addEventListener("abort", () => {
+            abortedAt.push(Date.now());
+            reject(rejectWith(signal));
+          });
+        });
+      });
+      return { operation, signals, abortedAt };
+    }
+
+    it("aborts the attempt's signal after attemptTimeoutMs with a TimeoutError DOMException", async () => {
+      const { operation, signals, abortedAt } = hanging();
+      const outcome = await settle(retry(operation, { attemptTimeoutMs: 1_000, maxAttempts: 1 }));
+      expect(abortedAt).toEqual([1_000]);
+      const reason: unknown = signals[0]?.reason;
+      expect(reason).toBeInstanceOf(DOMException);
+      expect(reason).toMatchObject({ name: "TimeoutError" });
+      expect((reason as DOMException).message).toMatch(/attemptTimeoutMs \(1000 ms\)/);
+      expect(outcome.error).toBeInstanceOf(SandboxRequestTimeoutError);
+      expect((outcome.error as Error).cause).toBe(reason);
+    });
+
+    it("retries a timed-out attempt whatever it threw, without asking shouldRetry, and resolves with a later success", async () => {
+      const notFound = new SandboxNotFoundError("gone");
+      const { operation, signals } = hanging([undefined, "done"], () => notFound);
+      const shouldRetry = vi.fn(isRetryable);
+      const events: RetryEvent[] = [];
+      const options = {
+        attemptTimeoutMs: 500,
+        shouldRetry,
+        onRetry: (event: RetryEvent) => events.push(event),
+      };
+      expect(await settle(retry(operation, options))).toEqual({ value: "done" });
+      expect(operation).toHaveBeenCalledTimes(2);
+      expect(shouldRetry).not.toHaveBeenCalled();
+      // onRetry sees what retry would have rejected with.
+      expect(events[0]?.error).toBeInstanceOf(SandboxRequestTimeoutError);
+      expect((events[0]!.error as Error).cause).toBe(notFound);
+      // Each attempt has its own signal: the second did not start aborted.
+      expect(signals[0]).not.toBe(signals[1]);
+      expect(signals[1]?.aborted).toBe(false);
+    });
+
+    it("rejects with a SandboxRequestTimeoutError whose cause is what the last attempt threw, once attempts run out", async () => {
+      const thrown: Error[] = [];
+      const { operation } = hanging([], () => {
+        const error = new Error(`cancelled #${thrown.length + 1}`);
+        thrown.push(error);
+        return error;
+      });
+      const outcome = await settle(retry(operation, { attemptTimeoutMs: 100, maxAttempts: 3 }));
+      expect(operation).toHaveBeenCalledTimes(3);
+      expect(outcome.error).toBeInstanceOf(SandboxRequestTimeoutError);
+      expect(isRetryable(outcome.error)).toBe(true);
+      expect((outcome.error as Error).cause).toBe(thrown[2]);
+      expect((outcome.error as Error).message).toMatch(/attempt 3 ran past attemptTimeoutMs \(100 ms\)/);
+    });
+
+    it("rejects with a SandboxRequestTimeoutError when the budget is spent after a timed-out attempt", async () => {
+      const { operation } = hanging();
+      const outcome = await settle(retry(operation, { attemptTimeoutMs: 1_000, budgetMs: 0 }));
+      expect(operation).toHaveBeenCalledTimes(1);
+      expect(outcome.error).toBeInstanceOf(SandboxRequestTimeoutError);
+      expect((outcome.error as Error).cause).toMatchObject({ name: "TimeoutError" });
+    });
+
+    it("backs off after a timed-out attempt: a hint on what it threw is not read", async () => {
+      const { operation } = hanging([undefined, "done"], () => unavailable(5_000));
+      const times: number[] = [];
+      const timed = vi.fn((context: RetryContext) => {
+        times.push(Date.now());
+        return operation(context);
+      });
+      await settle(retry(timed, { attemptTimeoutMs: 1_000, random: () => 0 }));
+      expect(times).toEqual([0, 1_200]);
+    });
+
+    it("judges an attempt that ends before its timeout as usual, and clears the timer", async () => {
+      const notFound = new SandboxNotFoundError("gone");
+      const operation = vi.fn(async () => {
+        await delay(500);
+        throw notFound;
+      });
+      const outcome = outcomeOf(retry(operation, { attemptTimeoutMs: 1_000 }));
+      await vi.advanceTimersByTimeAsync(500);
+      expect(vi.getTimerCount()).toBe(0);
+      expect((await outcome).error).toBe(notFound);
+      expect(operation).toHaveBeenCalledTimes(1);
+    });
+
+    it("resolves with the value of an attempt that ignored its signal and succeeded late", async () => {
+      let signal: AbortSignal | undefined;
+      const operation = vi.fn(async (context: RetryContext) => {
+        signal = context.signal;
+        await delay(3_000);
+        return "late";
+      });
+      expect(await settle(retry(operation, { attemptTimeoutMs: 1_000 }))).toEqual({ value: "late" });
+      expect(signal?.aborted).toBe(true);
+      expect(operation).toHaveBeenCalledTimes(1);
+    });
+
+    it("rejects with the caller's reason, not a timeout, when the caller aborts during a timed attempt", async () => {
+      const controller = new AbortController();
+      const reason = new Error("user cancelled");
+      const { operation, signals } = hanging();
+      const result = retry(operation, { attemptTimeoutMs: 1_000, signal: controller.signal });
+      await vi.advanceTimersByTimeAsync(400);
+      controller.abort(reason);
+      await expect(result).rejects.toBe(reason);
+      expect(signals[0]?.reason).toBe(reason);
+      expect(vi.getTimerCount()).toBe(0);
+    });
+  });
+
+  describe("throttle (gRFC A6)", () => {
+    it("starts full, with the documented defaults", () => {
+      const throttle = createRetryThrottle();
+      expect([throttle.tokens, throttle.maxTokens, throttle.tokenRatio]).toEqual([10, 10, 0.1]);
+      expect(createRetryThrottle({ maxTokens: 3.5 }).tokens).toBe(3.5);
+    });
+
+    it("takes a token per retryable failure and retries only while more than maxTokens / 2 remain", async () => {
+      const throttle = createRetryThrottle({ maxTokens: 10 });
+      const errors = Array.from({ length: 8 }, () => unavailable(10));
+      const { operation } = scripted(...errors);
+      const outcome = await settle(retry(operation, { throttle }));
+      // 9, 8, 7, 6 are above 5: four retries; the fifth failure leaves 5, which is not.
+      expect(operation).toHaveBeenCalledTimes(5);
+      expect(outcome.error).toBe(errors[4]);
+      expect(throttle.tokens).toBe(5);
+    });
+
+    it("is shared: a second call is refused at its first failure once the first call drained it", async () => {
+      const throttle = createRetryThrottle({ maxTokens: 4 });
+      const first = scripted(unavailable(10), unavailable(10), unavailable(10));
+      await settle(retry(first.operation, { throttle }));
+      expect(first.operation).toHaveBeenCalledTimes(2);
+      const refused = unavailable(10);
+      const second = scripted(refused, "done");
+      expect((await settle(retry(second.operation, { throttle }))).error).toBe(refused);
+      expect(second.operation).toHaveBeenCalledTimes(1);
+      expect(throttle.tokens).toBe(1);
+    });
+
+    it("takes no token for a non-retryable failure, nor for an abort", async () => {
+      const throttle = createRetryThrottle();
+      const notFound = scripted(new SandboxNotFoundError("x"));
+      await settle(retry(notFound.operation, { throttle }));
+      const controller = new AbortController();
+      const aborted = retry(() => new Promise<never>(() => {}), { throttle, signal: controller.signal });
+      controller.abort(new Error("stop"));
+      await expect(aborted).rejects.toThrow("stop");
+      expect(throttle.tokens).toBe(10);
+    });
+
+    it("takes a token for the failure that ends retrying on maxAttempts or the budget", async () => {
+      const throttle = createRetryThrottle();
+      await settle(retry(scripted(unavailable()).operation, { throttle, maxAttempts: 1 }));
+      await settle(retry(scripted(unavailable()).operation, { throttle, budgetMs: 0 }));
+      expect(throttle.tokens).toBe(8);
+    });
+
+    it("gives back tokenRatio per success, never above maxTokens", async () => {
+      const throttle = createRetryThrottle({ maxTokens: 10, tokenRatio: 0.4 });
+      await settle(retry(scripted(unavailable(10), unavailable(10), "done").operation, { throttle }));
+      // 10 − 2 + 0.4
+      expect(throttle.tokens).toBe(8.4);
+      for (let i = 0; i < 10; i++) await settle(retry(async () => "ok", { throttle }));
+      expect(throttle.tokens).toBe(10);
+    });
+
+    it("re-throws the refused error itself, and a timed-out attempt as its SandboxRequestTimeoutError", async () => {
+      const throttle = createRetryThrottle({ maxTokens: 1 });
+      const refused = unavailable();
+      const { operation } = scripted(refused, "done");
+      expect((await settle(retry(operation, { throttle }))).error).toBe(refused);
+
+      const hung = vi.fn(
+        ({ signal }: RetryContext) =>
+          new Promise<never>((_resolve, reject) =>
+            signal.addEventListener("abort", () => reject(signal.reason)),
+          ),
+      );
+      const outcome = await settle(retry(hung, { throttle, attemptTimeoutMs: 100 }));
+      expect(hung).toHaveBeenCalledTimes(1);
+      expect(outcome.error).toBeInstanceOf(SandboxRequestTimeoutError);
+    });
+
+    it("with tokenRatio 0, gives nothing back: once it refuses, it keeps refusing", async () => {
+      const throttle = createRetryThrottle({ maxTokens: 2, tokenRatio: 0 });
+      const drain = scripted(unavailable(), "done");
+      await settle(retry(drain.operation, { throttle }));
+      // 1 token left, not more than 2 / 2: refused at the first failure.
+      expect(drain.operation).toHaveBeenCalledTimes(1);
+      for (let i = 0; i < 5; i++) await settle(retry(async () => "ok", { throttle }));
+      expect(throttle.tokens).toBe(1);
+      const { operation } = scripted(unavailable(), "done");
+      await settle(retry(operation, { throttle }));
+      expect(operation).toHaveBeenCalledTimes(1);
+      expect(throttle.tokens).toBe(0);
+    });
+
+    it("keeps exact token arithmetic when shared by 100 concurrent retry calls", async () => {
+      const tokenRatio = 0.007;
+      const throttle = createRetryThrottle({ maxTokens: 1_000, tokenRatio });
+      let failures = 0;
+      let successes = 0;
+      // Call i fails 1 + i % 5 times, each with its own hint, then succeeds: the calls interleave.
+      const run = (i: number) =>
+        retry(
+          async ({ attempt }) => {
+            if (attempt <= 1 + (i % 5)) {
+              failures++;
+              throw unavailable(1 + ((i * 7 + attempt * 13) % 50));
+            }
+            successes++;
+            return i;
+          },
+          { throttle },
+        );
+      const wave = Array.from({ length: 100 }, (_, i) => run(i));
+      expect(await settle(Promise.all(wave))).toEqual({ value: Array.from({ length: 100 }, (_, i) => i) });
+      // Nine more waves of 100 calls that succeed at once.
+      for (let round = 0; round < 9; round++) {
+        await settle(
+          Promise.all(Array.from({ length: 100 }, () => retry(async () => successes++, { throttle }))),
+        );
+      }
+      expect(failures).toBe(300);
+      expect(successes).toBe(1_000);
+      // The bucket never reached its floor (500) or its top, so order does not matter: the same
+      // sum in integer thousandths. Floating-point accumulation would give 706.9999999999482.
+      const expected =
+        (1_000 * 1_000 - failures * 1_000 + successes * Math.round(tokenRatio * 1_000)) / 1_000;
+      expect(throttle.tokens).toBe(expected);
+      expect(throttle.tokens).toBe(707);
+    });
+
+    it("refuses 96 of 100 concurrent calls that fail at once, exactly as the token count says", async () => {
+      const throttle = createRetryThrottle({ maxTokens: 10, tokenRatio: 0.1 });
+      const firstErrors = Array.from({ length: 100 }, () => unavailable(100));
+      const calls = firstErrors.map((first) => scripted(first, "done"));
+      const outcomes = await settle(Promise.all(calls.map((c) => settle(retry(c.operation, { throttle })))));
+      const retried = calls.filter((c) => c.operation.mock.calls.length === 2).length;
+      // Tokens 9, 8, 7, 6 allow a retry; 5 and below do not.
+      expect(retried).toBe(4);
+      const rejected = (outcomes.value ?? []).filter((o) => "error" in o);
+      expect(rejected).toHaveLength(96);
+      for (const [i, c] of calls.entries()) {
+        if (c.operation.mock.calls.length === 1) expect(outcomes.value?.[i]?.error).toBe(firstErrors[i]);
+      }
+      // Drained to 0 (never below), then 4 successes: 4 × 0.1.
+      expect(throttle.tokens).toBe(0.4);
+    });
+
+    it.each<[string, RetryThrottleOptions, ErrorConstructor, RegExp]>([
+      ["maxTokens 0", { maxTokens: 0 }, RangeError, /maxTokens/],
+      ["a negative maxTokens", { maxTokens: -1 }, RangeError, /maxTokens/],
+      ["a NaN maxTokens", { maxTokens: Number.NaN }, RangeError, /maxTokens/],
+      ["an infinite maxTokens", { maxTokens: Number.POSITIVE_INFINITY }, RangeError, /maxTokens/],
+      ["maxTokens above 1000", { maxTokens: 1_001 }, RangeError, /maxTokens.*1000/],
+      ["maxTokens in ten-thousandths", { maxTokens: 5.0001 }, RangeError, /maxTokens.*three decimal/],
+      ["a string maxTokens", { maxTokens: "10" as never }, TypeError, /maxTokens/],
+      ["a negative tokenRatio", { tokenRatio: -0.1 }, RangeError, /tokenRatio/],
+      ["a NaN tokenRatio", { tokenRatio: Number.NaN }, RangeError, /tokenRatio/],
+      ["an infinite tokenRatio", { tokenRatio: Number.POSITIVE_INFINITY }, RangeError, /tokenRatio/],
+      ["a tokenRatio above maxTokens", { maxTokens: 2, tokenRatio: 3 }, RangeError, /tokenRatio.*maxTokens/],
+      ["a tokenRatio in ten-thousandths", { tokenRatio: 0.0005 }, RangeError, /tokenRatio.*three decimal/],
+    ])("createRetryThrottle rejects %s", (_label, options, type, message) => {
+      expect(() => createRetryThrottle(options)).toThrow(type);
+      expect(() => createRetryThrottle(options)).toThrow(message);
+    });
+
+    it("createRetryThrottle accepts gRFC A6's extremes and a zero ratio", () => {
+      expect(createRetryThrottle({ maxTokens: 1_000, tokenRatio: 0.001 }).tokens).toBe(1_000);
+      expect(createRetryThrottle({ maxTokens: 0.002, tokenRatio: 0 }).tokens).toBe(0.002);
+    });
+  });
+
   describe("options", () => {
     it.each<[string, RetryOptions, ErrorConstructor, RegExp]>([
       ["a negative budget", { budgetMs: -1 }, RangeError, /budgetMs/],
@@ -490,6 +887,29 @@ describe("retry with fake timers", () => {
       ["a non-function onRetry", { onRetry: "log" as never }, TypeError, /onRetry/],
       ["a non-function random", { random: 0.5 as never }, TypeError, /random/],
       ["a signal that is not an AbortSignal", { signal: {} as AbortSignal }, TypeError, /signal/],
+      ["attemptTimeoutMs 0", { attemptTimeoutMs: 0 }, RangeError, /attemptTimeoutMs.*got 0/],
+      ["a NaN attemptTimeoutMs", { attemptTimeoutMs: Number.NaN }, RangeError, /attemptTimeoutMs.*NaN/],
+      ["a negative attemptTimeoutMs", { attemptTimeoutMs: -5 }, RangeError, /attemptTimeoutMs.*-5/],
+      [
+        "an infinite attemptTimeoutMs",
+        { attemptTimeoutMs: Number.POSITIVE_INFINITY },
+        RangeError,
+        /attemptTimeoutMs.*Infinity/,
+      ],
+      ["an attemptTimeoutMs beyond a timer", { attemptTimeoutMs: 2 ** 31 }, RangeError, /attemptTimeoutMs/],
+      [
+        "a string attemptTimeoutMs",
+        { attemptTimeoutMs: "5000" as never },
+        RangeError,
+        /attemptTimeoutMs.*"5000"/,
+      ],
+      ["a null attemptTimeoutMs", { attemptTimeoutMs: null as never }, RangeError, /attemptTimeoutMs.*null/],
+      [
+        "a throttle not made by createRetryThrottle",
+        { throttle: { tokens: 5 } as never },
+        TypeError,
+        /throttle/,
+      ],
     ])("rejects %s before any call", async (_label, options, type, message) => {
       const operation = vi.fn(async () => "done");
       let result: Promise<string> | undefined;
@@ -539,6 +959,14 @@ describe("retry with real timers", () => {
     ["retries that succeed", "success", "resolved"],
     ["an abort during a long sleep", "abort-during-sleep", "aborted"],
     ["an abort while the operation runs", "abort-during-call", "aborted"],
+    [
+      "attempts that ran past attemptTimeoutMs",
+      "attempt-timeouts",
+      "SandboxRequestTimeoutError caused by TimeoutError",
+    ],
+    ["attempts that ended within attemptTimeoutMs", "attempts-within-timeout", "resolved"],
+    ["an abort during a timed attempt", "abort-during-timed-call", "aborted"],
+    ["a non-retryable failure within attemptTimeoutMs", "non-retryable-within-timeout", "gone"],
   ])("leaves no timer behind after %s", async (_label, scenario, outcome) => {
     expect(await inChild(scenario)).toEqual({ outcome, timers: 0 });
   });

@@ -4,7 +4,7 @@
  * timers were left, then returns; a leaked timer would also keep this process alive for ten
  * minutes, which the test sees as a timeout.
  */
-import { SandboxUnavailableError } from "../../src/errors.js";
+import { SandboxNotFoundError, SandboxUnavailableError } from "../../src/errors.js";
 import { retry } from "../../src/retry.js";
 
 const TEN_MINUTES = 600_000;
@@ -41,6 +41,43 @@ async function run(): Promise<string> {
     case "abort-during-call":
       setImmediate(() => controller.abort(new Error("aborted")));
       return retry(() => new Promise<string>(() => {}), { signal: controller.signal });
+    case "attempt-timeouts":
+      // Every attempt runs past its timeout and ends when its signal aborts, as a transport does.
+      return retry(
+        ({ signal }) =>
+          new Promise<string>((_resolve, reject) => {
+            signal.addEventListener("abort", () => reject(signal.reason));
+          }),
+        { attemptTimeoutMs: 5, maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5 },
+      ).catch((error: Error) => {
+        throw new Error(`${error.name} caused by ${(error.cause as Error).name}`);
+      });
+    case "attempts-within-timeout": {
+      // Each attempt ends well before its ten-minute timeout: every such timer must be cleared.
+      let calls = 0;
+      return retry(
+        async () => {
+          calls++;
+          if (calls === 1) throw new SandboxUnavailableError("busy", { retryDelay: 1 });
+          if (calls === 2) return "resolved";
+          throw new SandboxNotFoundError("unreachable");
+        },
+        { attemptTimeoutMs: TEN_MINUTES },
+      );
+    }
+    case "abort-during-timed-call":
+      setImmediate(() => controller.abort(new Error("aborted")));
+      return retry(() => new Promise<string>(() => {}), {
+        signal: controller.signal,
+        attemptTimeoutMs: TEN_MINUTES,
+      });
+    case "non-retryable-within-timeout":
+      return retry(
+        async () => {
+          throw new SandboxNotFoundError("gone");
+        },
+        { attemptTimeoutMs: TEN_MINUTES },
+      );
     default:
       throw new Error(`unknown scenario ${scenario}`);
   }
