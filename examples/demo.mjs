@@ -6,7 +6,14 @@
 import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
-import { fromGrpcStatus, GrpcCode, Reason, retry } from "sandbox-sdk-errors";
+import {
+  GrpcCode,
+  otelAttributes,
+  parseStatusDetails,
+  Reason,
+  retry,
+  withErrorMapping,
+} from "sandbox-sdk-errors";
 import { encodeStatus, toServiceError } from "sandbox-sdk-errors/testing";
 
 const PROTO = fileURLToPath(new URL("./sandbox.proto", import.meta.url));
@@ -104,18 +111,24 @@ const port = await new Promise((resolve, reject) =>
     error ? reject(error) : resolve(bound),
   ),
 );
-const client = new SandboxService(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+const rawClient = new SandboxService(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+// Wrapped once: every method's failures arrive already mapped by fromGrpcStatus, with the method's
+// name as the operation and the sandbox id read from the request.
+const client = withErrorMapping(rawClient, (method, request) => ({
+  operation: method,
+  sandboxId: request?.sandbox_id || undefined,
+}));
 
 const authorized = new grpc.Metadata();
 authorized.set("authorization", "Bearer demo");
 
-/** Calls a unary method; resolves with the response or rejects with the transport's error. */
+/** Calls a unary method; resolves with the response or rejects with the (mapped) error. */
 const unary = (method, request, metadata = authorized) =>
   new Promise((resolve, reject) =>
     client[method](request, metadata, (error, response) => (error ? reject(error) : resolve(response))),
   );
 
-/** Reads a server stream to its end or its error. */
+/** Reads a server stream to its end or its (mapped) error. */
 const stream = (method, request) =>
   new Promise((resolve, reject) => {
     const call = client[method](request, authorized);
@@ -125,63 +138,60 @@ const stream = (method, request) =>
   });
 
 const scenarios = [
-  [
-    "GetSandbox sb-404",
-    () => unary("GetSandbox", { sandbox_id: "sb-404" }),
-    { operation: "get", sandboxId: "sb-404" },
-  ],
-  [
-    "ReadFile /etc/shadow",
-    () => unary("ReadFile", { sandbox_id: "sb-1", path: "/etc/shadow" }),
-    { operation: "read" },
-  ],
-  ["StartSandbox gpu-large", () => unary("StartSandbox", { image: "gpu-large" }), { operation: "start" }],
-  [
-    "StartSandbox (bad fields)",
-    () => unary("StartSandbox", { image: "", tags: ["bad tag!"] }),
-    { operation: "start" },
-  ],
-  [
-    "StartSandbox (no token)",
-    () => unary("StartSandbox", { image: "ubuntu" }, new grpc.Metadata()),
-    { operation: "start" },
-  ],
-  ["StartSandbox (bad trailer)", () => unary("StartSandbox", { image: "ubuntu" }), { operation: "start" }],
-  [
-    "Exec make (stream)",
-    () => stream("Exec", { sandbox_id: "sb-1", command: ["make"] }),
-    { operation: "exec" },
-  ],
+  ["GetSandbox sb-404", () => unary("GetSandbox", { sandbox_id: "sb-404" })],
+  ["ReadFile /etc/shadow", () => unary("ReadFile", { sandbox_id: "sb-1", path: "/etc/shadow" })],
+  ["StartSandbox gpu-large", () => unary("StartSandbox", { image: "gpu-large" })],
+  ["StartSandbox (bad fields)", () => unary("StartSandbox", { image: "", tags: ["bad tag!"] })],
+  ["StartSandbox (no token)", () => unary("StartSandbox", { image: "ubuntu" }, new grpc.Metadata())],
+  ["StartSandbox (bad trailer)", () => unary("StartSandbox", { image: "ubuntu" })],
+  ["Exec make (stream)", () => stream("Exec", { sandbox_id: "sb-1", command: ["make"] })],
 ];
 
+/** What to say when the server sent a trailer that is not a google.rpc.Status. */
+function trailerNote(error) {
+  const trailer = error.cause?.metadata?.get?.("grpc-status-details-bin") ?? [];
+  if (trailer.length === 0 || parseStatusDetails(error.cause.metadata) !== undefined) return "";
+  return " [trailer did not decode: mapped from the status code alone]";
+}
+
 const rows = [];
-for (const [call, run, context] of scenarios) {
+let notFound;
+for (const [call, run] of scenarios) {
   try {
     await run();
-    rows.push([call, "(succeeded)", "", "", ""]);
-  } catch (transportError) {
-    const error = fromGrpcStatus(transportError, context);
+    rows.push([call, "(succeeded)", "", "", "", ""]);
+  } catch (error) {
+    notFound ??= error.name === "SandboxNotFoundError" ? error : undefined;
     rows.push([
       call,
       error.name,
       error.reason ?? "-",
       error.retryDelay === undefined ? "-" : `${error.retryDelay} ms`,
-      error.message,
+      error.retryable ? "yes" : "no",
+      error.message + trailerNote(error),
     ]);
   }
 }
 
-const header = ["call", "class", "reason", "retryDelay", "message"];
-const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i].length)));
+const header = ["call", "class", "reason", "retryDelay", "retryable", "message"];
+const widths = header.map((title, i) =>
+  rows.reduce((width, row) => Math.max(width, row[i].length), title.length),
+);
 const line = (cells) =>
   cells
     .map((cell, i) => cell.padEnd(widths[i]))
     .join("  ")
     .trimEnd();
-console.log(`sandbox service on 127.0.0.1:${port}: every failure, mapped by fromGrpcStatus\n`);
+console.log(
+  `sandbox service on 127.0.0.1:${port}: every failure, mapped at the client's edge by withErrorMapping\n`,
+);
 console.log(line(header));
 console.log(line(widths.map((width) => "-".repeat(width))));
 for (const row of rows) console.log(line(row));
+
+console.log("\nOpenTelemetry attributes of the GetSandbox failure (recordError(span, error) sets them):");
+for (const [key, value] of Object.entries(otelAttributes(notFound)))
+  console.log(`  ${key} = ${JSON.stringify(value)}`);
 
 console.log("\nretry(): GetSandbox sb-flaky fails twice with UNAVAILABLE and a RetryInfo of 300 ms");
 const started = Date.now();
@@ -189,8 +199,7 @@ const sandbox = await retry(
   async ({ attempt }) => {
     try {
       return await unary("GetSandbox", { sandbox_id: "sb-flaky" });
-    } catch (transportError) {
-      const error = fromGrpcStatus(transportError, { operation: "get", sandboxId: "sb-flaky" });
+    } catch (error) {
       console.log(
         `  attempt ${attempt}: ${error.name} (${error.reason}), server asks to wait ${error.retryDelay} ms`,
       );
@@ -203,5 +212,5 @@ console.log(
   `  attempt ${flakyAttempts}: ${sandbox.sandbox_id} is ${sandbox.state} after ${Date.now() - started} ms`,
 );
 
-client.close();
+rawClient.close();
 await new Promise((resolve) => server.tryShutdown(resolve));

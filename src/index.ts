@@ -6,6 +6,16 @@
  *
  * @packageDocumentation
  */
+export {
+  type ErrorMappingContext,
+  type NiceGrpcCallOptions,
+  type NiceGrpcCallResult,
+  type NiceGrpcClientMiddleware,
+  type NiceGrpcMetadata,
+  type NiceGrpcMiddlewareCall,
+  niceGrpcErrorMiddleware,
+  withErrorMapping,
+} from "./adapters.js";
 export { ERROR_DOMAIN, GrpcCode, Reason, StreamCode } from "./codes.js";
 export type {
   BadRequestDetail,
