@@ -523,3 +523,15 @@ export function placeholdersOf(template: MessageTemplate): Placeholder[] {
   }
   return names;
 }
+
+/** Every class some row (or a scope's base or validation class) can produce, in any scope. */
+export function producibleClasses(): ReadonlySet<MappedClassName> {
+  const classes = new Set<MappedClassName>();
+  for (const scope of Object.keys(SCOPE_RULES) as MappingScope[]) {
+    const rules = SCOPE_RULES[scope];
+    for (const row of [...rules.reasons, ...rules.codes, ...COMMON_CODE_ROWS, FALLBACK_ROW]) {
+      classes.add(classOfRow(scope, row));
+    }
+  }
+  return classes;
+}
