@@ -504,8 +504,9 @@ export class SandboxStreamTruncatedError extends SandboxExecutionError {
 export type SandboxFileErrorOptions = ErrorOptionsOf<SandboxFileError>;
 
 /**
- * A file operation in the sandbox failed: any `CWSANDBOX_FILE_*` reason (not found, is a directory,
- * I/O failed, permission denied, too large, truncated). Check `reason` for which. Not retryable.
+ * A file operation in the sandbox failed: reasons `CWSANDBOX_FILE_NOT_FOUND`,
+ * `CWSANDBOX_FILE_IS_DIRECTORY`, `CWSANDBOX_FILE_IO_FAILED`, `CWSANDBOX_FILE_PERMISSION_DENIED`,
+ * `CWSANDBOX_FILE_TOO_LARGE`, `CWSANDBOX_FILE_TRUNCATED`. Check `reason` for which. Not retryable.
  */
 export class SandboxFileError extends SandboxError {
   static {
@@ -550,8 +551,9 @@ export class SandboxTerminalStateUnavailableError extends SandboxError {
 
 /**
  * A file-system snapshot operation failed: reasons `CWSANDBOX_FSS_BUCKET_UNAVAILABLE`,
- * `_RESTORE_FAILED`, `_CREATE_FAILED`, `_CREATE_TIMED_OUT`, `_AUTH_FAILED`, `_TRANSPORT_FAILED`,
- * `_CANCELED`; the base of the specific snapshot errors. Not retryable.
+ * `CWSANDBOX_FSS_RESTORE_FAILED`, `CWSANDBOX_FSS_CREATE_FAILED`, `CWSANDBOX_FSS_CREATE_TIMED_OUT`,
+ * `CWSANDBOX_FSS_AUTH_FAILED`, `CWSANDBOX_FSS_TRANSPORT_FAILED`, `CWSANDBOX_FSS_CANCELED`; the base of
+ * the specific snapshot errors. Not retryable.
  */
 export class SandboxSnapshotError extends SandboxError {
   static {

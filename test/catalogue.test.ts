@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import {
   COMMON_CODE_ROWS,
@@ -154,4 +155,37 @@ describe("every class a row produces round-trips through the testing kit", () =>
     } as Facts);
     expect(classOfRow(scope, row)).toBe(className);
   });
+});
+
+describe("the classes' TSDoc agrees with the catalogue", () => {
+  const source = readFileSync(new URL("../src/errors.ts", import.meta.url), "utf8");
+  /** The TSDoc block right above `export class <name>`. */
+  const docOf = (name: string): string => {
+    const at = source.indexOf(`export class ${name} `);
+    const open = source.lastIndexOf("/**", at);
+    return source.slice(open, source.indexOf("*/", open));
+  };
+  const classes = Object.values(api).filter(
+    (value): value is typeof api.SandboxSdkError =>
+      typeof value === "function" && Object.hasOwn(value, Symbol.for("sandbox-sdk-errors.brand")),
+  );
+
+  it.each(classes.map((cls) => [cls.prototype.name, cls] as const))(
+    "%s names exactly the reasons that give it, and states its retry contract rightly",
+    (name, cls) => {
+      const doc = docOf(name);
+      const named = new Set(doc.match(/CWSANDBOX_[A-Z_]+/g) ?? []);
+      const mapped = new Set(
+        SCOPES.flatMap((scope) =>
+          SCOPE_RULES[scope].reasons
+            .filter((row) => classOfRow(scope, row) === name)
+            .flatMap((row) => Object.keys(row.reasons)),
+        ),
+      );
+      expect([...named].sort()).toEqual([...mapped].sort());
+      const retryable = api.isRetryable(new (cls as unknown as new (m: string) => SandboxSdkError)("x"));
+      if (/not retryable/i.test(doc)) expect(retryable).toBe(false);
+      else if (/\bretryable\b/i.test(doc)) expect(retryable).toBe(true);
+    },
+  );
 });
