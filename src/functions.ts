@@ -18,6 +18,11 @@ interface Frame {
   readonly key: string | number | undefined;
   /** The own enumerable string keys of an object (what `JSON.stringify` reads); `undefined` for an array. */
   readonly keys: readonly string[] | undefined;
+  /**
+   * For an array, `Object.values` of it: its elements in order, then the values of its other
+   * enumerable string-keyed properties. Elements are read from here (each getter runs once).
+   */
+  readonly values: readonly unknown[] | undefined;
   readonly size: number;
   next: number;
   /** The longest chain of containers below this one, found so far. */
@@ -40,13 +45,15 @@ interface Frame {
  * - `NaN`, `Infinity` and `-Infinity`, which become `null`;
  * - any other object: `Map` and `Set` (which become `{}`), `Date` (which becomes a string), class
  *   instances (which lose their class), `Buffer` and typed arrays, boxed primitives, array subclasses;
- * - an enumerable symbol-keyed property, which JSON drops;
+ * - an enumerable symbol-keyed property, on an object or an array, which JSON drops;
+ * - an enumerable property of an array that is not one of its elements (`list.extra = 1`, the
+ *   `index` and `input` of a `RegExp` match), which JSON drops too;
  * - a cycle;
  * - nesting deeper than {@link MAX_SERIALIZABLE_DEPTH} levels.
  *
  * The walk is iterative and linear in the size of the value (a shared sub-object is walked once), so
- * no input overflows the stack. Getters run, as they would in `JSON.stringify`, and what they throw
- * is not caught.
+ * no input overflows the stack. Getters run, as they would in `JSON.stringify` (an array's all at
+ * once, when the walk reaches the array), and what they throw is not caught.
  *
  * @param value - The value to check, typically a function's argument list.
  * @param path - The name of `value` in the error's `path` and message; default `"args"`.
@@ -71,6 +78,12 @@ export function assertSerializable(value: unknown, path = "args"): void {
     stack.push(frame);
     const symbol = enumerableSymbolKey(container);
     if (symbol !== undefined) throw serializationError(pathTo(path, stack, symbol), SYMBOL_KEY);
+    // More values than elements: the array has other enumerable properties, which JSON drops. (Holes
+    // make the list shorter: with at least as many holes as such properties, the first hole fails it.)
+    if (frame.values !== undefined && frame.values.length > frame.size) {
+      const extra = firstNonElementKey(container as readonly unknown[]);
+      throw serializationError(pathTo(path, stack, extra), extra === undefined ? NON_ELEMENTS : NON_ELEMENT);
+    }
   };
   enter(value, undefined);
 
@@ -88,12 +101,13 @@ export function assertSerializable(value: unknown, path = "args"): void {
     const index = top.next++;
     let key: string | number;
     let child: unknown;
-    if (top.keys === undefined) {
+    if (top.values !== undefined) {
       key = index;
+      // Up to the first hole, the elements are the first entries of `values`.
       if (!(index in top.container)) throw serializationError(pathTo(path, stack, key), EMPTY_SLOT);
-      child = (top.container as readonly unknown[])[index];
+      child = top.values[index];
     } else {
-      key = top.keys[index] as string;
+      key = (top.keys as readonly string[])[index] as string;
       child = (top.container as Readonly<Record<string, unknown>>)[key];
     }
     if (!isContainer(child)) {
@@ -157,6 +171,15 @@ interface Problem {
 
 const EMPTY_SLOT: Problem = { what: "an empty array slot", fix: "fill it, with null if nothing else" };
 const SYMBOL_KEY: Problem = { what: "a symbol-keyed property" };
+const NON_ELEMENT: Problem = {
+  what: "a property of an array that is not an element",
+  fix: "put it in an object instead",
+};
+/** When the property that was counted is gone by the time it is looked for (a getter removed it). */
+const NON_ELEMENTS: Problem = {
+  what: "an array with properties that are not elements",
+  fix: "put them in an object instead",
+};
 const TOO_DEEP: Problem = { what: `nested more than ${MAX_SERIALIZABLE_DEPTH} levels deep` };
 const UNDEFINED: Problem = { what: "undefined", fix: "use null instead, or leave the property out" };
 const FUNCTION: Problem = { what: "a function" };
@@ -262,15 +285,30 @@ function asyncKind(fn: (...args: never[]) => unknown): string | undefined {
 
 function openFrame(container: object, key: string | number | undefined): Frame {
   if (Array.isArray(container)) {
-    return { container, key, keys: undefined, size: container.length, next: 0, height: 0 };
+    // Object.values, not Object.keys: both list the other properties after the elements, but
+    // Object.keys makes a string of every index, several times slower on a large array.
+    const values = Object.values(container);
+    return { container, key, keys: undefined, values, size: container.length, next: 0, height: 0 };
   }
   const keys = Object.keys(container);
-  return { container, key, keys, size: keys.length, next: 0, height: 0 };
+  return { container, key, keys, values: undefined, size: keys.length, next: 0, height: 0 };
 }
 
-/** The first own enumerable symbol key of an object, which `JSON.stringify` would drop. */
+/**
+ * The first own enumerable string key of an array that is not an element index, or `undefined` if
+ * there is none. Only on failure: it lists every index.
+ */
+function firstNonElementKey(array: readonly unknown[]): string | undefined {
+  const { length } = array;
+  for (const key of Object.keys(array)) {
+    const index = Number(key);
+    if (!(Number.isInteger(index) && index >= 0 && index < length && String(index) === key)) return key;
+  }
+  return undefined;
+}
+
+/** The first own enumerable symbol key of an object or an array, which `JSON.stringify` would drop. */
 function enumerableSymbolKey(container: object): symbol | undefined {
-  if (Array.isArray(container)) return undefined;
   for (const symbol of Object.getOwnPropertySymbols(container)) {
     if (Object.prototype.propertyIsEnumerable.call(container, symbol)) return symbol;
   }

@@ -24,6 +24,9 @@ const EXCEPTION_MARKER = "EXCEPTION:";
  * - an unindented `<Name>: <msg>` whose `<Name>` (everything before the first `": "`) ends in
  *   `Error` or `Exception` sets both — the last line of a Python traceback.
  *
+ * Types and messages are trimmed of surrounding white space (`EXCEPTION: boom` gives `boom`); a
+ * type that is empty once trimmed is no type.
+ *
  * Linear in the size of `stderr`: no regular expression, so no backtracking on hostile input.
  */
 export function parseExceptionFromStderr(stderr: string): ParsedException {
@@ -39,11 +42,12 @@ export function parseExceptionFromStderr(stderr: string): ParsedException {
 }
 
 function readLine(line: string, found: ParsedException): void {
+  // trim() is a linear scan, no regular expression: it keeps the bound on hostile input.
   if (line.startsWith(SERIALIZATION_MARKER)) {
     const rest = line.slice(SERIALIZATION_MARKER.length);
     const colon = rest.indexOf(":");
-    const type = colon === -1 ? rest : rest.slice(0, colon);
-    const message = colon === -1 ? "" : rest.slice(colon + 1);
+    const type = (colon === -1 ? rest : rest.slice(0, colon)).trim();
+    const message = colon === -1 ? "" : rest.slice(colon + 1).trim();
     if (type === "") delete found.exceptionType;
     else found.exceptionType = type;
     found.exceptionMessage =
@@ -53,17 +57,18 @@ function readLine(line: string, found: ParsedException): void {
     return;
   }
   if (line.startsWith(EXCEPTION_MARKER)) {
-    found.exceptionMessage = line.slice(EXCEPTION_MARKER.length);
+    found.exceptionMessage = line.slice(EXCEPTION_MARKER.length).trim();
     return;
   }
   const first = line.charCodeAt(0);
   if (first === 32 || first === 9) return; // indented: a traceback frame, not the exception line
   const separator = line.indexOf(": ");
   if (separator <= 0) return;
-  const name = line.slice(0, separator);
+  // The name is judged trimmed, as it is reported: `ValueError : x` names a ValueError.
+  const name = line.slice(0, separator).trim();
   if (name.endsWith("Error") || name.endsWith("Exception")) {
     found.exceptionType = name;
-    found.exceptionMessage = line.slice(separator + 2);
+    found.exceptionMessage = line.slice(separator + 2).trim();
   }
 }
 

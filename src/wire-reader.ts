@@ -5,11 +5,24 @@
  * input throws a {@link WireFormatError}; the decoder catches it.
  */
 
-/** The input is not valid protobuf wire format. */
+/** The input is not valid protobuf wire format. Thrown by {@link WireReader}; the decoder catches it. */
 export class WireFormatError extends Error {
   override readonly name = "WireFormatError";
+  /**
+   * True when the bytes being read (the input, or the enclosing message) ended before the field
+   * did: a truncated varint, a length past the end, a cut fixed-width field or an unterminated group.
+   * Read at the top level of a value, that means the value was cut short, which the CLI reports as
+   * such; every other failure means the bytes are not this message at all.
+   */
+  readonly truncated: boolean;
+
+  constructor(message: string, truncated = false) {
+    super(message);
+    this.truncated = truncated;
+  }
 }
 
+/** The six protobuf wire types, by name: what a tag's low three bits say about the bytes after it. */
 export const WireType = {
   VARINT: 0,
   FIXED64: 1,
@@ -47,6 +60,11 @@ export function decodeUtf8(bytes: Uint8Array, start: number, end: number): strin
     : nativeUtf8Slice.call(bytes, start, end);
 }
 
+/**
+ * Reads one message's fields in order: {@link WireReader.next} announces a field, then one read
+ * method consumes its value (or {@link WireReader.skip} steps over it). Every failure is a
+ * {@link WireFormatError}.
+ */
 export class WireReader {
   /** The bytes being read; positions index into them. */
   readonly bytes: Uint8Array;
@@ -68,14 +86,14 @@ export class WireReader {
     this.end = end;
   }
 
-  private fail(what: string): never {
-    throw new WireFormatError(`${what} at byte ${this.position}`);
+  private fail(what: string, truncated = false): never {
+    throw new WireFormatError(`${what} at byte ${this.position}`, truncated);
   }
 
   /** Reads the next field's tag; false at the end of the current message. */
   next(): boolean {
     if (this.position >= this.end) return false;
-    const tag = this.varint32();
+    const tag = this.uint32();
     this.field = tag >>> 3;
     this.wireType = tag & 7;
     if (this.field === 0) this.fail("field number 0");
@@ -88,13 +106,54 @@ export class WireReader {
     if (this.wireType !== wireType) this.fail(`field ${this.field} has wire type ${this.wireType}`);
   }
 
-  /** A varint's low 32 bits, unsigned (lengths and tags); the rest of it is checked and skipped. */
-  private varint32(): number {
+  /**
+   * A tag or a length: a varint whose value must be below 2^32. A bigger one is refused, never cut
+   * to its low bits (which would turn a hostile length into a small valid one). Padding bytes that
+   * add no bits (`0x80 0x80 … 0x00`) are accepted: the value is what counts.
+   */
+  private uint32(): number {
+    // Most tags and lengths are one byte: that case skips the loop.
+    const position = this.position;
+    if (position < this.end) {
+      const first = this.bytes[position] as number;
+      if (first < 0x80) {
+        this.position = position + 1;
+        return first;
+      }
+    }
+    return this.uint32Long();
+  }
+
+  private uint32Long(): number {
     const { bytes, end } = this;
     let position = this.position;
     let result = 0;
     for (let shift = 0; shift < 70; shift += 7) {
-      if (position >= end) this.fail("truncated varint");
+      if (position >= end) this.fail("truncated varint", true);
+      const byte = bytes[position++] as number;
+      if (shift < 28) result |= (byte & 0x7f) << shift;
+      // The fifth byte holds bits 28-31 in its low four bits; any bit above them, or in a later
+      // byte, makes the value 2^32 or more.
+      else if ((shift === 28 ? byte & 0x70 : byte & 0x7f) !== 0) this.fail("tag or length of 2^32 or more");
+      else if (shift === 28) result |= byte << 28; // bits past 31 (the continuation bit) fall off
+      if (byte < 0x80) {
+        this.position = position;
+        return result >>> 0;
+      }
+    }
+    return this.fail("varint longer than ten bytes");
+  }
+
+  /**
+   * Any varint of up to ten bytes, as its low 32 bits: an `int32` is sent sign-extended to 64 bits
+   * (a negative one takes ten bytes), and a skipped varint field may hold any 64-bit value.
+   */
+  private varintLow32(): number {
+    const { bytes, end } = this;
+    let position = this.position;
+    let result = 0;
+    for (let shift = 0; shift < 70; shift += 7) {
+      if (position >= end) this.fail("truncated varint", true);
       const byte = bytes[position++] as number;
       if (shift < 32) result |= (byte & 0x7f) << shift;
       if (byte < 0x80) {
@@ -112,7 +171,7 @@ export class WireReader {
     let low = 0;
     let high = 0;
     for (let shift = 0; shift < 70; shift += 7) {
-      if (position >= end) this.fail("truncated varint");
+      if (position >= end) this.fail("truncated varint", true);
       const byte = bytes[position++] as number;
       const bits = byte & 0x7f;
       if (shift < 28) low |= bits << shift;
@@ -131,7 +190,7 @@ export class WireReader {
   /** An `int32` field (a negative one is sent as ten bytes; its low 32 bits are the value). */
   int32(): number {
     this.expect(WireType.VARINT);
-    return this.varint32() | 0;
+    return this.varintLow32() | 0;
   }
 
   /** An `int64` field, as a number. */
@@ -146,8 +205,8 @@ export class WireReader {
    */
   delimited(): void {
     this.expect(WireType.DELIMITED);
-    const length = this.varint32();
-    if (length > this.end - this.position) this.fail(`length ${length} past the end`);
+    const length = this.uint32();
+    if (length > this.end - this.position) this.fail(`length ${length} past the end`, true);
     this.payloadStart = this.position;
     this.position += length;
   }
@@ -175,7 +234,7 @@ export class WireReader {
   skip(): void {
     switch (this.wireType) {
       case WireType.VARINT:
-        this.varint32();
+        this.varintLow32();
         return;
       case WireType.FIXED64:
         this.advance(8);
@@ -195,7 +254,7 @@ export class WireReader {
   }
 
   private advance(count: number): void {
-    if (count > this.end - this.position) this.fail("truncated fixed-width field");
+    if (count > this.end - this.position) this.fail("truncated fixed-width field", true);
     this.position += count;
   }
 
@@ -203,7 +262,7 @@ export class WireReader {
   private skipGroup(): void {
     const open = [this.field];
     while (open.length > 0) {
-      if (!this.next()) this.fail("unterminated group");
+      if (!this.next()) this.fail("unterminated group", true);
       if (this.wireType === WireType.START_GROUP) {
         if (open.length + this.depth >= MAX_DEPTH) this.fail("groups nested too deeply");
         open.push(this.field);

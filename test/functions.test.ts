@@ -52,12 +52,41 @@ describe("assertSerializable accepts what JSON carries faithfully", () => {
       "a non-enumerable symbol property, which JSON ignores too",
       [Object.defineProperty({ a: 1 }, Symbol("hidden"), { value: 1, enumerable: false })],
     ],
+    [
+      "a non-enumerable property on an array, which JSON ignores as it does on an object",
+      [Object.defineProperty([1, 2], "note", { value: "x", enumerable: false })],
+    ],
+    [
+      "a non-enumerable symbol property on an array",
+      [Object.defineProperty([1], Symbol("hidden"), { value: 1, enumerable: false })],
+    ],
   ])("%s", (_label, value) => {
     expect(() => assertSerializable(value)).not.toThrow();
   });
 
   it(`accepts nesting exactly ${MAX_SERIALIZABLE_DEPTH} levels deep`, () => {
     expect(() => assertSerializable(nestedArrays(MAX_SERIALIZABLE_DEPTH))).not.toThrow();
+  });
+
+  it("accepts an array of a million elements", () => {
+    expect(() => assertSerializable([Array.from({ length: 1_000_000 }, (_, i) => i % 7)])).not.toThrow();
+  });
+
+  it("reads each element of a large array once", () => {
+    const reads = new Map<PropertyKey, number>();
+    const counted = new Proxy(
+      Array.from({ length: 100_000 }, (_, i) => i),
+      {
+        get(target, key, receiver) {
+          reads.set(key, (reads.get(key) ?? 0) + 1);
+          return Reflect.get(target, key, receiver);
+        },
+      },
+    );
+    expect(() => assertSerializable([counted])).not.toThrow();
+    for (let i = 0; i < 100_000; i++) {
+      if (reads.get(String(i)) !== 1) throw new Error(`element ${i} was read ${reads.get(String(i))} times`);
+    }
   });
 
   it("walks a shared sub-object once, so a diamond-shaped value is checked in linear time", () => {
@@ -182,6 +211,48 @@ describe("assertSerializable names the first value JSON cannot carry", () => {
       "args[0][Symbol(id)] is a symbol-keyed property, which JSON cannot carry",
     ],
     [
+      "an enumerable symbol-keyed property on an array",
+      [{ list: Object.assign([1, 2], { [Symbol("tag")]: "t" }) }],
+      "args[0].list[Symbol(tag)]",
+      "args[0].list[Symbol(tag)] is a symbol-keyed property, which JSON cannot carry",
+    ],
+    [
+      "a symbol key without a description",
+      [Object.assign([], { [Symbol()]: 1 })],
+      "args[0][Symbol()]",
+      "args[0][Symbol()] is a symbol-keyed property, which JSON cannot carry",
+    ],
+    [
+      "a well-known symbol key",
+      [{ [Symbol.iterator]: 1 }],
+      "args[0][Symbol(Symbol.iterator)]",
+      "args[0][Symbol(Symbol.iterator)] is a symbol-keyed property, which JSON cannot carry",
+    ],
+    [
+      "an extra property on an array",
+      [Object.assign([1, 2], { extra: "dropped" })],
+      "args[0].extra",
+      "args[0].extra is a property of an array that is not an element, which JSON cannot carry; put it in an object instead",
+    ],
+    [
+      "the index and input of a RegExp match, which is a plain array",
+      ["key=value".match(/=/)],
+      "args[0].index",
+      "args[0].index is a property of an array that is not an element, which JSON cannot carry; put it in an object instead",
+    ],
+    [
+      "an extra property on an array nested in an object",
+      [{ rows: [[1], Object.assign([2], { total: 3 })] }],
+      "args[0].rows[1].total",
+      "args[0].rows[1].total is a property of an array that is not an element, which JSON cannot carry; put it in an object instead",
+    ],
+    [
+      "an extra property on an empty array",
+      [Object.assign([], { "key with space": 1 })],
+      'args[0]["key with space"]',
+      'args[0]["key with space"] is a property of an array that is not an element, which JSON cannot carry; put it in an object instead',
+    ],
+    [
       "a method that would become toJSON",
       [{ toJSON: () => "x" }],
       "args[0].toJSON",
@@ -191,6 +262,45 @@ describe("assertSerializable names the first value JSON cannot carry", () => {
     const error = refusal(value);
     expect(error?.path).toBe(path);
     expect(error?.message).toBe(message);
+  });
+
+  it.each([
+    ["a number past the last index (4294967295 is never an index)", "4294967295"],
+    ["a non-canonical number", "01"],
+    ["a negative number", "-1"],
+    ["a fraction", "1.5"],
+    ["negative zero", "-0"],
+  ])("names a property that looks like a number but is not an element: %s", (_label, key) => {
+    const list = Object.assign([1, 2], { [key]: "x" });
+    expect(refusal(list)?.path).toBe(`args[${JSON.stringify(key)}]`);
+  });
+
+  it("refuses an array with both holes and extra properties, at the hole or at the first extra", () => {
+    // biome-ignore lint/suspicious/noSparseArray: the hole is the point
+    const oneExtra: unknown[] = Object.assign([1, , 3], { a: 1 });
+    expect(["args[1]", "args.a"]).toContain(refusal(oneExtra)?.path);
+    // biome-ignore lint/suspicious/noSparseArray: the hole is the point
+    const twoExtras: unknown[] = Object.assign([1, , 3], { a: 1, b: 2 });
+    expect(["args[1]", "args.a"]).toContain(refusal(twoExtras)?.path);
+  });
+
+  it("refuses an extra property on a million-element array, and names it", () => {
+    const million: unknown[] = Array.from({ length: 1_000_000 }, (_, i) => i);
+    (million as unknown as Record<string, unknown>).checksum = 42;
+    expect(refusal(million)?.path).toBe("args.checksum");
+  });
+
+  it("runs an array element's getter once", () => {
+    let reads = 0;
+    const list = Object.defineProperty([0, 1], 0, {
+      get() {
+        reads++;
+        return 1;
+      },
+      enumerable: true,
+    });
+    expect(refusal([list])).toBeUndefined();
+    expect(reads).toBe(1);
   });
 
   it("names the root itself with the given path", () => {

@@ -1,7 +1,35 @@
 import fc from "fast-check";
 import protobuf from "protobufjs";
 import { describe, expect, it } from "vitest";
+import { parseStatusDetails } from "../src/status-details.js";
 import { decodeUtf8, WireFormatError, WireReader, WireType } from "../src/wire-reader.js";
+
+/** `value` as a protobuf varint: seven bits a byte, low bits first (written here, not by a library). */
+function varint(value: bigint): number[] {
+  const bytes: number[] = [];
+  let rest = value;
+  while (rest >= 0x80n) {
+    bytes.push(Number(rest & 0x7fn) | 0x80);
+    rest >>= 7n;
+  }
+  bytes.push(Number(rest));
+  return bytes;
+}
+
+/** The WireFormatError that `read` throws (failing the test when it throws nothing or something else). */
+function failure(read: () => unknown): WireFormatError {
+  try {
+    read();
+  } catch (error) {
+    expect(error).toBeInstanceOf(WireFormatError);
+    return error as WireFormatError;
+  }
+  throw new Error("expected a WireFormatError, nothing was thrown");
+}
+
+const TWO_TO_32 = 2n ** 32n;
+/** The high 32 bits of a varint of 33 to 64 bits: anything but zero. */
+const highBits = fc.bigInt({ min: 1n, max: TWO_TO_32 - 1n });
 
 /** A reader positioned on the first field of `bytes`. */
 function readerAt(bytes: Uint8Array | number[]): WireReader {
@@ -31,9 +59,142 @@ describe("varints", () => {
     );
   });
 
+  it("skips a varint field holding any 64-bit value, and reads the field after it", () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), (value) => {
+        const reader = new WireReader(Uint8Array.from([0x08, ...varint(value), 0x10, 0x07]));
+        expect(reader.next()).toBe(true);
+        reader.skip();
+        expect(reader.next()).toBe(true);
+        expect(reader.field).toBe(2);
+        expect(reader.int32()).toBe(7);
+      }),
+    );
+  });
+
   it("refuses a varint longer than ten bytes and a truncated one", () => {
     expect(() => readerAt([0x08, ...Array(10).fill(0xff), 0x01]).int64()).toThrow(WireFormatError);
     expect(() => readerAt([0x08, 0xff]).int32()).toThrow(/truncated varint/);
+  });
+});
+
+describe("tags and lengths of 2^32 or more", () => {
+  // Cut to its low 32 bits, each of these would read as a valid tag or a small length: the test
+  // builds them so, so that a reader that truncates accepts them.
+  it("refuses a tag whose low 32 bits would be a valid tag", () => {
+    const lowTags = fc
+      .record({ field: fc.integer({ min: 1, max: 2 ** 29 - 1 }), wireType: fc.constantFrom(0, 5) })
+      .map(({ field, wireType }) => BigInt(field * 8 + wireType));
+    fc.assert(
+      fc.property(highBits, lowTags, (high, low) => {
+        // After the tag, a value that satisfies either wire type: a varint 1, or four bytes.
+        const bytes = Uint8Array.from([...varint(high * TWO_TO_32 + low), 1, 2, 3, 4]);
+        const error = failure(() => new WireReader(bytes).next());
+        expect(error.message).toMatch(/tag or length of 2\^32 or more/);
+        expect(error.truncated).toBe(false);
+      }),
+    );
+  });
+
+  it("refuses a length whose low 32 bits would fit the bytes left, as a string, bytes or a message", () => {
+    fc.assert(
+      fc.property(highBits, fc.integer({ min: 0, max: 4 }), (high, low) => {
+        const bytes = Uint8Array.from([
+          0x0a,
+          ...varint(high * TWO_TO_32 + BigInt(low)),
+          0x61,
+          0x62,
+          0x63,
+          0x64,
+        ]);
+        expect(failure(() => readerAt(bytes).string()).message).toMatch(/tag or length of 2\^32 or more/);
+        expect(failure(() => readerAt(bytes).delimited()).truncated).toBe(false);
+        expect(() => readerAt(bytes).message(null, () => {})).toThrow(WireFormatError);
+      }),
+    );
+  });
+
+  it("refuses any value from 2^32 to 2^64 - 1 as a tag or a length", () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: TWO_TO_32, max: 2n ** 64n - 1n }), (value) => {
+        expect(() => new WireReader(Uint8Array.from([...varint(value), 0])).next()).toThrow(/2\^32 or more/);
+        expect(() => readerAt([0x0a, ...varint(value), 0]).delimited()).toThrow(/2\^32 or more/);
+      }),
+    );
+  });
+
+  it("reads the largest tag and length below 2^32 as what they are", () => {
+    // Field 2^29 - 1 (the largest protobuf allows), wire type 0: the tag 2^32 - 8.
+    const reader = new WireReader(Uint8Array.from([...varint(TWO_TO_32 - 8n), 0x05]));
+    expect(reader.next()).toBe(true);
+    expect(reader.field).toBe(2 ** 29 - 1);
+    expect(reader.int32()).toBe(5);
+    const tooLong = failure(() => readerAt([0x0a, ...varint(TWO_TO_32 - 1n), 0x61]).delimited());
+    expect(tooLong.message).toMatch(/length 4294967295 past the end/);
+    expect(tooLong.truncated).toBe(true);
+  });
+
+  it("reads a tag or a length padded with bytes that add no bits", () => {
+    // 1 and 0x0a written in ten bytes: non-canonical, but the value is below 2^32.
+    const padded = (value: number) => [value | 0x80, ...Array(8).fill(0x80), 0x00];
+    const reader = new WireReader(Uint8Array.from([...padded(0x0a), ...padded(1), 0x61]));
+    expect(reader.next()).toBe(true);
+    expect(reader.field).toBe(1);
+    expect(reader.string()).toBe("a");
+  });
+
+  it("makes a Status with such a length fail to decode, where it once read as the low bits", () => {
+    const message = [0x12, ...varint(5n * TWO_TO_32 + 3n), 0x61, 0x62, 0x63];
+    expect(parseStatusDetails(Uint8Array.from([0x08, 0x05, ...message]))).toBeUndefined();
+    // The same Status with the true length decodes, so the length alone is what fails it.
+    expect(parseStatusDetails(Uint8Array.from([0x08, 0x05, 0x12, 0x03, 0x61, 0x62, 0x63]))?.message).toBe(
+      "abc",
+    );
+  });
+});
+
+describe("WireFormatError.truncated", () => {
+  it.each<[string, number[], (reader: WireReader) => unknown]>([
+    ["a truncated varint", [0x08, 0xff], (r) => r.int32()],
+    ["a truncated int64", [0x08, 0x80, 0x80], (r) => r.int64()],
+    ["a length past the end", [0x0a, 0x05, 0x61], (r) => r.string()],
+    ["a truncated length", [0x0a, 0x85], (r) => r.delimited()],
+    ["a cut fixed64 field", [0x09, 1, 2, 3], (r) => r.skip()],
+    ["a cut fixed32 field", [0x0d, 1], (r) => r.skip()],
+    ["an unterminated group", [0x0b, 0x10, 0x01], (r) => r.skip()],
+  ])("is true for %s: the bytes ended before the field did", (_label, bytes, read) => {
+    expect(failure(() => read(readerAt(bytes))).truncated).toBe(true);
+  });
+
+  it.each<[string, number[], (reader: WireReader) => unknown]>([
+    ["field number 0", [0x00, 0x00], (r) => r.next()],
+    ["wire type 7", [0x0f, 0x00], (r) => r.next()],
+    [
+      "a wrong wire type",
+      [0x08, 0x01],
+      (r) => {
+        r.next();
+        r.string();
+      },
+    ],
+    [
+      "a varint longer than ten bytes",
+      [0x08, ...Array(10).fill(0xff), 0x01],
+      (r) => {
+        r.next();
+        r.int64();
+      },
+    ],
+    [
+      "a stray end-group tag",
+      [0x0c],
+      (r) => {
+        r.next();
+        r.skip();
+      },
+    ],
+  ])("is false for %s: the bytes are wrong, not cut", (_label, bytes, read) => {
+    expect(failure(() => read(new WireReader(Uint8Array.from(bytes)))).truncated).toBe(false);
   });
 });
 
