@@ -16,6 +16,16 @@ import {
 } from "./details.js";
 import { durationToMilliseconds, parseJsonDuration } from "./duration.js";
 
+/**
+ * Which object form a detail arrives in, for the two kinds of field whose spelling differs:
+ * - `"proto3"`: the proto3 JSON mapping — a Duration only as `"1.500s"`, an int64 as a number or a
+ *   decimal string;
+ * - `"message"`: a decoded message object (nice-grpc-error-details) — a Duration as
+ *   `{ seconds, nanos }`, an int64 also as a `Long`;
+ * - `"shape"`: this package's own shapes (`toJSON` output) — a Duration as milliseconds.
+ */
+export type ObjectForm = "proto3" | "message" | "shape";
+
 /** The detail does not fit its type's schema. */
 class ShapeError extends Error {}
 
@@ -56,8 +66,8 @@ function readString(value: unknown, field: string): string {
   return value;
 }
 
-/** An int64 as proto3 JSON (a number or a decimal string), or a `Long`-like `{ low, high }`. */
-function readInt64(value: unknown, field: string): number {
+/** An int64 as proto3 JSON (a number or a decimal string), or, in a message, a `Long`'s `{ low, high }`. */
+function readInt64(value: unknown, field: string, form: ObjectForm): number {
   if (typeof value === "number") {
     if (!Number.isInteger(value)) fail(field);
     return value;
@@ -66,7 +76,12 @@ function readInt64(value: unknown, field: string): number {
     if (!/^-?\d{1,20}$/.test(value)) fail(field);
     return Number(value);
   }
-  if (isRecord(value) && typeof value.low === "number" && typeof value.high === "number") {
+  if (
+    form === "message" &&
+    isRecord(value) &&
+    typeof value.low === "number" &&
+    typeof value.high === "number"
+  ) {
     const unsigned = value.unsigned === true;
     return (unsigned ? value.high >>> 0 : value.high | 0) * 4294967296 + (value.low >>> 0);
   }
@@ -92,24 +107,33 @@ function readList(value: unknown, field: string): readonly unknown[] {
 }
 
 /**
- * A Duration in milliseconds: proto3 JSON's `"1.500s"`, a decoded message's `{ seconds, nanos }`,
- * or milliseconds as this package's own shapes carry them. `undefined` for a Duration that is not
- * valid (as the binary decoder leaves `retryDelay` out); a value of another kind does not fit.
+ * A Duration in milliseconds, in the form's spelling (see {@link ObjectForm}). `undefined` for a
+ * Duration that is not valid (as the binary decoder leaves `retryDelay` out); a value spelt another
+ * way does not fit.
  */
-function readDuration(value: unknown, field: string): number | undefined {
-  if (typeof value === "string") return parseJsonDuration(value);
-  if (typeof value === "number") return Number.isFinite(value) ? value : undefined;
-  if (isRecord(value)) {
-    const seconds =
-      value.seconds === undefined || value.seconds === null ? 0 : readInt64(value.seconds, field);
-    const nanos = value.nanos === undefined || value.nanos === null ? 0 : value.nanos;
-    if (typeof nanos !== "number" || !Number.isInteger(nanos)) fail(field);
-    return durationToMilliseconds(seconds, nanos);
+function readDuration(value: unknown, field: string, form: ObjectForm): number | undefined {
+  if (form === "proto3") {
+    if (typeof value !== "string") fail(field);
+    return parseJsonDuration(value);
   }
-  return fail(field);
+  if (form === "shape") {
+    if (typeof value !== "number") fail(field);
+    return Number.isFinite(value) ? value : undefined;
+  }
+  if (!isRecord(value)) fail(field);
+  const seconds =
+    value.seconds === undefined || value.seconds === null ? 0 : readInt64(value.seconds, field, form);
+  const nanos = value.nanos === undefined || value.nanos === null ? 0 : value.nanos;
+  if (typeof nanos !== "number" || !Number.isInteger(nanos)) fail(field);
+  return durationToMilliseconds(seconds, nanos);
 }
 
-function readMessage(schema: MessageSchema, value: unknown, path: string): Record<string, unknown> {
+function readMessage(
+  schema: MessageSchema,
+  value: unknown,
+  path: string,
+  form: ObjectForm,
+): Record<string, unknown> {
   if (!isRecord(value)) fail(path);
   const out: Record<string, unknown> = {};
   for (const name of Object.keys(schema)) {
@@ -128,19 +152,19 @@ function readMessage(schema: MessageSchema, value: unknown, path: string): Recor
         break;
       case "int64":
         if ("optional" in field) {
-          if (given !== undefined) out[name] = readInt64(given, at);
-        } else out[name] = given === undefined ? 0 : readInt64(given, at);
+          if (given !== undefined) out[name] = readInt64(given, at, form);
+        } else out[name] = given === undefined ? 0 : readInt64(given, at, form);
         break;
       case "duration": {
-        const ms = given === undefined ? undefined : readDuration(given, at);
+        const ms = given === undefined ? undefined : readDuration(given, at, form);
         if (ms !== undefined) out[name] = ms;
         break;
       }
       case "message":
-        if (given !== undefined) out[name] = readMessage(field.of, given, at);
+        if (given !== undefined) out[name] = readMessage(field.of, given, at, form);
         break;
       case "messages":
-        out[name] = readList(given, at).map((entry, i) => readMessage(field.of, entry, `${at}[${i}]`));
+        out[name] = readList(given, at).map((entry, i) => readMessage(field.of, entry, `${at}[${i}]`, form));
         break;
     }
   }
@@ -151,8 +175,12 @@ function readMessage(schema: MessageSchema, value: unknown, path: string): Recor
  * Reads a detail of a known type from an object in any of the forms above. Throws when the object
  * does not fit the type's schema.
  */
-export function readKnownDetail<K extends KnownDetailType>(type: K, source: unknown): DetailOf<K> {
-  return { type, ...readMessage(DETAIL_SCHEMAS[type], source, type) } as DetailOf<K>;
+export function readKnownDetail<K extends KnownDetailType>(
+  type: K,
+  source: unknown,
+  form: ObjectForm,
+): DetailOf<K> {
+  return { type, ...readMessage(DETAIL_SCHEMAS[type], source, type, form) } as DetailOf<K>;
 }
 
 /**
@@ -164,11 +192,12 @@ export function readDetailObject(
   type: KnownDetailType | undefined,
   typeUrl: string,
   source: unknown,
+  form: ObjectForm,
   bytes?: Uint8Array,
 ): StatusDetail {
   if (type !== undefined) {
     try {
-      return readKnownDetail(type, source);
+      return readKnownDetail(type, source, form);
     } catch {
       // Does not fit its type: kept as sent.
     }

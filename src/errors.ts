@@ -835,7 +835,13 @@ const NO_CONTEXT: MappingContext = {};
  */
 export function fromGrpcStatus(error: unknown, context?: MappingContext): SandboxSdkError {
   if (isSandboxSdkError(error)) return error;
-  return mapCapturingFrom(undefined, error, context, fromGrpcStatus);
+  // The error is built with stack capture off, so it records no frames of ours and costs no stack
+  // walk of its own; then one capture from the caller. (Here, not in a helper: every frame between
+  // the caller and the capture is walked.)
+  const limit = suspendStackCapture();
+  const mapped = mapSuspended(undefined, error, context, limit);
+  if (limit !== undefined) Error.captureStackTrace(mapped, fromGrpcStatus);
+  return mapped;
 }
 
 /**
@@ -851,35 +857,33 @@ export function fromFailure(
   context: MappingContext | undefined,
   stackFrom: (...args: never[]) => unknown,
 ): SandboxSdkError {
-  return mapCapturingFrom(failure, cause, context, stackFrom);
+  const limit = suspendStackCapture();
+  const mapped = mapSuspended(failure, cause, context, limit);
+  if (limit !== undefined) Error.captureStackTrace(mapped, stackFrom);
+  return mapped;
 }
 
-function mapCapturingFrom(
+/** Reads (unless already read) and maps, then puts stack capture back. Never throws. */
+function mapSuspended(
   read: Failure | undefined,
   error: unknown,
   context: MappingContext | undefined,
-  stackFrom: (...args: never[]) => unknown,
+  limit: number | undefined,
 ): SandboxSdkError {
-  // The error built below records no frames of ours and costs no stack walk of its own; one capture
-  // from the caller follows.
-  const limit = suspendStackCapture();
-  let mapped: SandboxSdkError;
   try {
     const failure = read ?? readFailure(error, MAPPING_DECODE);
     try {
-      mapped = mapFailure(failure, error, context ?? NO_CONTEXT);
+      return mapFailure(failure, error, context ?? NO_CONTEXT);
     } catch {
       // Only a hostile context (a throwing getter, say) gets here: map without it, so the
       // transport's code and details still count; never throw.
-      mapped = mapFailure(failure, error, NO_CONTEXT);
+      return mapFailure(failure, error, NO_CONTEXT);
     }
   } catch {
-    mapped = new SandboxSdkError("operation failed: the error could not be mapped", { cause: error });
+    return new SandboxSdkError("operation failed: the error could not be mapped", { cause: error });
   } finally {
     restoreStackCapture(limit);
   }
-  if (limit !== undefined) Error.captureStackTrace(mapped, stackFrom);
-  return mapped;
 }
 
 /**

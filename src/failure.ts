@@ -6,9 +6,11 @@
  * headers and trailers are. `fromGrpcStatus`, `isNotFound` and the CLI read failures only through
  * here, so adding a road is one reader (and its tests), nothing else.
  */
+
+import { isUint8Array } from "./bytes.js";
 import { GRPC_CODE_NAMES, GrpcCode, toGrpcCode } from "./codes.js";
 import { readDetailObject } from "./detail-objects.js";
-import { decoderForTypeUrl, isKnownDetailType, type StatusDetail } from "./details.js";
+import { isKnownDetailType, type StatusDetail } from "./details.js";
 import { retryHintOf } from "./retry-hints.js";
 import {
   type DecodeOptions,
@@ -17,7 +19,7 @@ import {
   STATUS_DETAILS_KEY,
   statusFromDetails,
 } from "./status-details.js";
-import { WireReader } from "./wire-reader.js";
+import { decodeDetailBytes, readStatusJson } from "./status-json.js";
 
 /** One failure, as every road's reader normalises it. */
 export interface Failure {
@@ -100,20 +102,8 @@ const connectError: Reader = (error, options) => {
 function connectDetail(entry: unknown): StatusDetail | undefined {
   const type = read(entry, "type");
   const value = read(entry, "value");
-  if (typeof type !== "string" || !(value instanceof Uint8Array || ArrayBuffer.isView(value)))
-    return undefined;
-  const bytes = value as Uint8Array;
-  const typeUrl = `type.googleapis.com/${type}`;
-  const url = new TextEncoder().encode(typeUrl);
-  const decode = decoderForTypeUrl(url, 0, url.length);
-  if (decode !== undefined) {
-    try {
-      return decode(new WireReader(bytes), undefined);
-    } catch {
-      // Not that type after all: kept raw below.
-    }
-  }
-  return { type: "Unknown", typeUrl, value: new Uint8Array(bytes) };
+  if (typeof type !== "string" || !isUint8Array(value)) return undefined;
+  return decodeDetailBytes(`type.googleapis.com/${type}`, value);
 }
 
 /**
@@ -133,7 +123,12 @@ const richClientError: Reader = (error) => {
     if (typeof $type !== "string") continue;
     const name = $type.startsWith("google.rpc.") ? $type.slice("google.rpc.".length) : "";
     decoded.push(
-      readDetailObject(isKnownDetailType(name) ? name : undefined, `type.googleapis.com/${$type}`, entry),
+      readDetailObject(
+        isKnownDetailType(name) ? name : undefined,
+        `type.googleapis.com/${$type}`,
+        entry,
+        "message",
+      ),
     );
   }
   return {
@@ -154,6 +149,8 @@ const grpcJsError: Reader = (error, options) => {
   const code = read(error, "code");
   const details = read(error, "details");
   if (typeof code !== "number" || typeof details !== "string") return undefined;
+  // Shaped alike, but read by its own reader: a RichClientError's details are in `extra`.
+  if (read(error, "extra") !== undefined) return undefined;
   const metadata = read(error, "metadata");
   return {
     code: toGrpcCode(code),
@@ -187,8 +184,9 @@ const rpcError: Reader = (error, options) => {
 
 /**
  * An abort: a `DOMException` or Node `AbortError` (`CANCELLED`) or `TimeoutError`
- * (`DEADLINE_EXCEEDED`), as `fetch`, `AbortSignal.timeout` and Node's own APIs throw them. Read
- * before any `code`, which for a `DOMException` is a legacy DOM number, not a gRPC code.
+ * (`DEADLINE_EXCEEDED`), as `fetch`, `AbortSignal.timeout` and Node's own APIs throw them. Its
+ * `code`, for a `DOMException`, is a legacy DOM number, not a gRPC code. (A gRPC error that happens
+ * to bear the name, with a numeric code and string `details`, was read by the grpc-js reader.)
  */
 const abortError: Reader = (error) => {
   const name = read(error, "name");
@@ -199,11 +197,27 @@ const abortError: Reader = (error) => {
         ? GrpcCode.DEADLINE_EXCEEDED
         : undefined;
   if (code === undefined) return undefined;
-  const grpcCode = read(error, "code");
-  // A gRPC error that happens to be named so keeps its own code.
-  if (typeof grpcCode === "number" && read(error, "details") !== undefined) return undefined;
   const message = stringOrUndefined(read(error, "message"));
   return { code, rawMessage: message, fallbackMessage: message, status: undefined, headers: NO_HEADERS };
+};
+
+/**
+ * A parsed JSON error body (AIP-193, a proto3-JSON `Status`, a Connect error or end-stream message):
+ * a plain object, as `JSON.parse` makes it, of one of `parseStatusJson`'s shapes. Its `message` is
+ * the road's own; a Connect end-stream message's `metadata` may carry retry hints.
+ */
+const jsonBody: Reader = (error) => {
+  const prototype = Object.getPrototypeOf(error);
+  if (prototype !== Object.prototype && prototype !== null) return undefined;
+  const body = readStatusJson(error);
+  if (body === undefined) return undefined;
+  return {
+    code: toGrpcCode(body.status.code),
+    rawMessage: body.message,
+    fallbackMessage: body.message,
+    status: body.status,
+    headers: body.metadata === undefined ? NO_HEADERS : [body.metadata],
+  };
 };
 
 /** Anything else: a code in any spelling, `details` or `message`, trailers wherever they are. */
@@ -220,8 +234,14 @@ const anyError = (error: object, options: DecodeOptions): Failure => {
   };
 };
 
-/** The readers, most specific first. */
-const READERS: readonly Reader[] = [abortError, connectError, richClientError, grpcJsError, rpcError];
+const READERS: readonly Reader[] = [
+  abortError,
+  connectError,
+  richClientError,
+  grpcJsError,
+  rpcError,
+  jsonBody,
+];
 
 /**
  * Reads whatever a transport threw into a {@link Failure}. Never throws: a reader that trips over a

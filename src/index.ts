@@ -110,6 +110,7 @@ export {
   type SpanLike,
 } from "./observability.js";
 export { formatCommand, type ParsedException, parseExceptionFromStderr } from "./process.js";
+export { type FetchMappingContext, fromResponse } from "./response.js";
 export {
   createRetryThrottle,
   type RetryContext,
@@ -128,3 +129,4 @@ export {
   type StatusDetailsInput,
   type StatusDetailsValue,
 } from "./status-details.js";
+export { parseStatusJson } from "./status-json.js";

@@ -145,7 +145,7 @@ function reviveDetail(detail: unknown): StatusDetail | undefined {
   }
   if (!isKnownDetailType(detail.type)) return undefined;
   try {
-    return readKnownDetail(detail.type, detail);
+    return readKnownDetail(detail.type, detail, "shape");
   } catch {
     return undefined;
   }

@@ -636,11 +636,13 @@ function testingKitChecks(): Check[] {
           const fromResponse = specified<FromResponse>(sdk, "fromResponse");
           const original = fromGrpcStatus(grpcJsError(vectorNamed(name), `server says: ${name}`), context);
           const response = toResponse(original, { protocol });
-          assert(!response.ok, `the ${protocol} response reports success (${response.status})`);
+          // gRPC-web answers HTTP 200 and fails in its grpc-status; the JSON protocols fail in the HTTP status.
+          if (protocol !== "grpc-web") assert(!response.ok, `the ${protocol} response reports success`);
           const mapped = await fromResponse(response, context);
           assert(mapped.cause === response, "cause is not the Response");
-          const { cause: _a, stack: _b, ...left } = mapped.toJSON();
-          const { cause: _c, stack: _d, ...right } = original.toJSON();
+          // The kit promises the class and the fields back; the message is rebuilt by the templates.
+          const { cause: _a, stack: _b, message: _m, ...left } = mapped.toJSON();
+          const { cause: _c, stack: _d, message: _n, ...right } = original.toJSON();
           assertEqual(left, right, "fields");
         },
       });
