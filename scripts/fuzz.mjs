@@ -1,14 +1,31 @@
 #!/usr/bin/env node
-// Fuzzes the BUILT package (dist/index.js) the way production will meet it: mutations of the golden
-// vectors, random bytes, random base64 text, and hostile objects, through parseStatusDetails and
-// fromGrpcStatus. Neither may ever throw (SPEC §4, §5); every fromGrpcStatus result must be a
-// SandboxSdkError carrying the transport's code. Deterministic: the same --seed gives the same inputs.
+// Fuzzes the BUILT package (dist/index.js) the way production will meet it, on every road in:
 //
-//   node scripts/fuzz.mjs [--count N] [--seed S]      (npm run fuzz; build first with npx tsup)
+// - binary: mutations of the golden vectors, random bytes and random base64 text, through
+//   parseStatusDetails and fromGrpcStatus (as a grpc-js ServiceError or a protobuf-ts RpcError);
+// - JSON: AIP-193 bodies, proto3 `google.rpc.Status` JSON and Connect error bodies (unary and
+//   end-stream), generated with random details (every google.rpc type, field names in lowerCamel or
+//   snake_case, wrong types, odd Durations and int64s, unknown types), and mutations of the JSON golden
+//   vectors (structure and text), deep nesting and huge strings, through parseStatusJson (as text
+//   and as the parsed object) and fromGrpcStatus (the parsed body);
+// - fetch: random `Response`s (gRPC-web in headers or in a trailer frame, `-text`, Connect streams,
+//   JSON bodies, HTML from a proxy, bodies that fail mid-read, bodies larger than the limit, locked
+//   bodies) and Response-like fakes, through fromResponse;
+// - anything at all: random values and hostile objects (throwing proxies, revoked proxies, throwing
+//   getters) through every function above.
 //
-// Prints the count, inputs/s, the slowest single input (its time may include a GC pause, so it is
-// re-run: the best of five says whether the input itself is slow) and the number of throws; exits 1
-// on any throw or bad result, 2 on bad usage.
+// None may ever throw or reject (SPEC §4, §5, §13); every fromGrpcStatus and fromResponse result must
+// be a SandboxSdkError, carrying the transport's code where the input states one plainly; fromResponse
+// must settle, and read no more of a body than maxBodyBytes (give or take a few chunks in flight).
+// A function the build does not export yet is skipped, and the report says so. Deterministic: the same
+// --seed and --count, against a build exporting the same functions, give the same inputs.
+//
+//   tsx scripts/fuzz.mjs [--count N] [--seed S]     (npm run fuzz, which builds first)
+//
+// Run through tsx: the hostile values come from the tests' own helper, test/support/hostile.ts.
+// Prints the count, inputs/s, the inputs per kind and per target, the slowest single synchronous
+// input (its time may include a GC pause, so it is re-run: the best of five says whether the input
+// itself is slow) and the number of throws; exits 1 on any throw or bad result, 2 on bad usage.
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
@@ -34,13 +51,22 @@ const CODE_NAMES = [
   "DATA_LOSS",
   "UNAUTHENTICATED",
 ];
+/** Connect's spelling of each code (`canceled` with one l). */
+const CONNECT_NAMES = CODE_NAMES.map((name) => (name === "CANCELLED" ? "canceled" : name.toLowerCase()));
+/** google.rpc.Code's HTTP mapping, which AIP-193 bodies carry as `error.code`. */
+const HTTP_OF_CODE = [200, 499, 500, 400, 504, 404, 409, 403, 429, 400, 409, 400, 501, 500, 503, 500, 401];
+/** What gRPC makes of a bare HTTP status (SPEC §13, fromResponse's "anything else"). */
+const CODE_OF_BARE_HTTP = { 400: 13, 401: 16, 403: 7, 404: 12, 429: 14, 502: 14, 503: 14, 504: 14 };
+/** How long a batch of fromResponse calls may take to settle before the stragglers count as hung. */
+const SETTLE_TIMEOUT_MS = 10_000;
+const RESPONSE_BATCH = 64;
 
 // ---------------------------------------------------------------------------------------------
 // Arguments
 // ---------------------------------------------------------------------------------------------
 
 function usage(message) {
-  console.error(`fuzz: ${message}\nusage: node scripts/fuzz.mjs [--count N] [--seed S]`);
+  console.error(`fuzz: ${message}\nusage: tsx scripts/fuzz.mjs [--count N] [--seed S]`);
   process.exit(2);
 }
 
@@ -64,13 +90,46 @@ function parseArguments(argv) {
 const { seed, count } = parseArguments(process.argv.slice(2));
 
 const distPath = fileURLToPath(new URL("../dist/index.js", import.meta.url));
-if (!existsSync(distPath)) usage("dist/index.js is missing: run `npx tsup` first");
-const { fromGrpcStatus, isSandboxSdkError, parseStatusDetails } = await import(distPath);
+if (!existsSync(distPath)) usage("dist/index.js is missing: run `npm run build` first");
+const api = await import(distPath);
+const { fromGrpcStatus, isSandboxSdkError, parseStatusDetails } = api;
+const parseStatusJson = typeof api.parseStatusJson === "function" ? api.parseStatusJson : undefined;
+const fromResponse = typeof api.fromResponse === "function" ? api.fromResponse : undefined;
 
-const vectorsPath = fileURLToPath(new URL("../test/fixtures/status-details.json", import.meta.url));
-const GOLDEN = JSON.parse(readFileSync(vectorsPath, "utf8"))
+let hostileHelpers;
+try {
+  hostileHelpers = await import("../test/support/hostile.ts");
+} catch (error) {
+  usage(
+    `cannot load test/support/hostile.ts (${error?.code ?? error}): run this script through tsx ` +
+      "(npm run fuzz, or npx tsx scripts/fuzz.mjs)",
+  );
+}
+const { boom, throwingProxy } = hostileHelpers;
+
+const fixture = (name) => fileURLToPath(new URL(`../test/fixtures/${name}`, import.meta.url));
+const GOLDEN = JSON.parse(readFileSync(fixture("status-details.json"), "utf8"))
   .vectors.filter((v) => v.hex !== "")
   .map((v) => Uint8Array.from(Buffer.from(v.hex, "hex")));
+
+/**
+ * The JSON golden vectors (the reference Python runtime's JSON of the binary ones) seed the JSON
+ * mutations: the repository's copy, else the shared one beside the project; without either, the JSON
+ * inputs are generated only.
+ */
+const jsonVectorsPath = [
+  fixture("status-json.json"),
+  fileURLToPath(new URL("../../shared/vectors/status-json.json", import.meta.url)),
+].find((path) => existsSync(path));
+const JSON_VECTORS =
+  jsonVectorsPath === undefined ? [] : JSON.parse(readFileSync(jsonVectorsPath, "utf8")).vectors;
+const JSON_SEEDS = JSON_VECTORS.flatMap((v) =>
+  ["status", "aip193", "connect"]
+    .filter((form) => v[form] !== undefined)
+    .map((form) => JSON.stringify(v[form])),
+);
+/** Connect details as the reference runtime wrote them: `{ type, value }` with real detail bytes. */
+const CONNECT_DETAIL_SEEDS = JSON_VECTORS.flatMap((v) => v.connect?.details ?? []);
 
 // ---------------------------------------------------------------------------------------------
 // A seeded generator: sfc32, seeded through splitmix32 (fast, and good enough to fuzz with)
@@ -109,6 +168,10 @@ const below = (n) => (n <= 1 ? 0 : next() % n);
 const chance = (p) => next() < p * 4294967296;
 const pick = (list) => list[below(list.length)];
 
+// ---------------------------------------------------------------------------------------------
+// Bytes: the binary road
+// ---------------------------------------------------------------------------------------------
+
 /** Bytes that stress a protobuf reader: varint edges, group tags, wire types 6 and 7. */
 const NASTY = [0x00, 0x01, 0x07, 0x08, 0x0a, 0x0b, 0x0c, 0x0f, 0x12, 0x1a, 0x7f, 0x80, 0xff, 0xfe];
 
@@ -131,6 +194,16 @@ function varint(value) {
   return out;
 }
 
+function concat(...parts) {
+  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
 /** One mutation of a byte string: flip, truncate, insert, delete, overwrite, splice, or a bad length. */
 function mutateOnce(bytes) {
   const at = below(bytes.length + 1);
@@ -143,20 +216,11 @@ function mutateOnce(bytes) {
     }
     case 1:
       return bytes.slice(0, at);
-    case 2: {
-      const inserted = randomBytes(8);
-      const out = new Uint8Array(bytes.length + inserted.length);
-      out.set(bytes.subarray(0, at));
-      out.set(inserted, at);
-      out.set(bytes.subarray(at), at + inserted.length);
-      return out;
-    }
+    case 2:
+      return concat(bytes.subarray(0, at), randomBytes(8), bytes.subarray(at));
     case 3: {
       const end = Math.min(bytes.length, at + 1 + below(16));
-      const out = new Uint8Array(bytes.length - (end - at));
-      out.set(bytes.subarray(0, at));
-      out.set(bytes.subarray(end), at);
-      return out;
+      return concat(bytes.subarray(0, at), bytes.subarray(end));
     }
     case 4: {
       if (bytes.length === 0) return bytes;
@@ -168,22 +232,13 @@ function mutateOnce(bytes) {
       // Splice a piece of another vector in: realistic structure in unrealistic places.
       const other = pick(GOLDEN);
       const from = below(other.length);
-      const piece = other.subarray(from, from + 1 + below(64));
-      const out = new Uint8Array(bytes.length + piece.length);
-      out.set(bytes.subarray(0, at));
-      out.set(piece, at);
-      out.set(bytes.subarray(at), at + piece.length);
-      return out;
+      return concat(bytes.subarray(0, at), other.subarray(from, from + 1 + below(64)), bytes.subarray(at));
     }
     case 6: {
       // A length-delimited field claiming a huge or off-by-one length.
       const length = pick([0x7fffffff, 0xffffffff, bytes.length - at + 1, 2 ** 35]);
-      const header = [pick([0x12, 0x1a, 0x0a]), ...varint(length)];
-      const out = new Uint8Array(bytes.length + header.length);
-      out.set(bytes.subarray(0, at));
-      out.set(header, at);
-      out.set(bytes.subarray(at), at + header.length);
-      return out;
+      const header = Uint8Array.from([pick([0x12, 0x1a, 0x0a]), ...varint(length)]);
+      return concat(bytes.subarray(0, at), header, bytes.subarray(at));
     }
     default: {
       // Deep nesting: a run of group starts or of nested delimited fields.
@@ -193,11 +248,7 @@ function mutateOnce(bytes) {
         nest[2 * i] = chance(0.5) ? 0x1b : 0x1a; // field 3: start group, or delimited
         nest[2 * i + 1] = 0x7f;
       }
-      const out = new Uint8Array(bytes.length + nest.length);
-      out.set(bytes.subarray(0, at));
-      out.set(nest, at);
-      out.set(bytes.subarray(at), at + nest.length);
-      return out;
+      return concat(bytes.subarray(0, at), nest, bytes.subarray(at));
     }
   }
 }
@@ -225,23 +276,9 @@ function randomBase64() {
   return text;
 }
 
-function boom() {
-  throw new Error("hostile");
-}
-
-function throwingProxy(target = {}) {
-  return new Proxy(target, {
-    get: boom,
-    has: boom,
-    ownKeys: boom,
-    getOwnPropertyDescriptor: boom,
-    getPrototypeOf: boom,
-    set: boom,
-    defineProperty: boom,
-    apply: boom,
-    construct: boom,
-  });
-}
+// ---------------------------------------------------------------------------------------------
+// Hostile values
+// ---------------------------------------------------------------------------------------------
 
 function revokedProxy() {
   const { proxy, revoke } = Proxy.revocable({}, {});
@@ -270,6 +307,9 @@ const HOSTILE = [
     get meta() {
       return boom();
     },
+    get error() {
+      return boom();
+    },
   }),
   () => ({ code: 14, metadata: { get: boom } }),
   () => ({ code: 14, metadata: throwingProxy() }),
@@ -293,6 +333,24 @@ const HOSTILE = [
     fake[Symbol.for("sandbox-sdk-errors.brands")] = throwingProxy([]);
     return fake;
   },
+  // JSON-shaped, hostile inside.
+  () => ({ error: throwingProxy() }),
+  () => ({ error: { code: 404, status: "NOT_FOUND", message: "m", details: throwingProxy([]) } }),
+  () => ({
+    code: "not_found",
+    message: "m",
+    details: [throwingProxy(), { type: throwingProxy(), value: "" }],
+  }),
+  () => ({
+    code: 5,
+    details: [{ "@type": "type.googleapis.com/google.rpc.ErrorInfo", metadata: throwingProxy() }],
+  }),
+  () => {
+    const cyclic = { code: 5, message: "cyclic", details: [] };
+    cyclic.details.push({ "@type": "type.googleapis.com/acme.Cyclic", self: cyclic, list: cyclic.details });
+    cyclic.error = cyclic;
+    return cyclic;
+  },
 ];
 
 function randomValue(depth = 0) {
@@ -304,7 +362,16 @@ function randomValue(depth = 0) {
     case 2:
       return pick([0, -1, 5, 16, 17, 2 ** 53, Number.NaN, Number.POSITIVE_INFINITY, 1.5, -0]);
     case 3:
-      return pick(["", "NOT_FOUND", "unavailable", "canceled", "garbage", randomBase64()]);
+      return pick([
+        "",
+        "NOT_FOUND",
+        "unavailable",
+        "canceled",
+        "garbage",
+        randomBase64(),
+        "{",
+        '{"error":{}}',
+      ]);
     case 4:
       return chance(0.5);
     case 5:
@@ -315,7 +382,7 @@ function randomValue(depth = 0) {
       return Array.from({ length: below(4) }, () => randomValue(depth + 1));
     case 8: {
       const object = chance(0.2) ? Object.create(null) : {};
-      const keys = ["code", "details", "message", "metadata", "meta", "cause", "get", "__proto__"];
+      const keys = ["code", "details", "message", "metadata", "meta", "cause", "get", "__proto__", "error"];
       // defineProperty: an own "__proto__" key, and no setter of a hostile prototype to call.
       for (let i = below(5); i > 0; i--) {
         Object.defineProperty(object, pick(keys), {
@@ -329,6 +396,722 @@ function randomValue(depth = 0) {
     default:
       return pick(HOSTILE)();
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON: error bodies, generated and mutated
+// ---------------------------------------------------------------------------------------------
+
+const STRING = "string";
+const MAP = "map";
+const DURATION = "duration";
+const INT64 = "int64";
+const STRINGS = "strings";
+/** Every google.rpc detail type, as its proto3 JSON carries it; `[schema]` is a repeated message. */
+const DETAIL_SCHEMAS = {
+  ErrorInfo: { reason: STRING, domain: STRING, metadata: MAP },
+  RetryInfo: { retryDelay: DURATION },
+  DebugInfo: { stackEntries: STRINGS, detail: STRING },
+  QuotaFailure: {
+    violations: [
+      {
+        subject: STRING,
+        description: STRING,
+        apiService: STRING,
+        quotaMetric: STRING,
+        quotaId: STRING,
+        quotaDimensions: MAP,
+        quotaValue: INT64,
+        futureQuotaValue: INT64,
+      },
+    ],
+  },
+  PreconditionFailure: { violations: [{ type: STRING, subject: STRING, description: STRING }] },
+  BadRequest: {
+    fieldViolations: [
+      {
+        field: STRING,
+        description: STRING,
+        reason: STRING,
+        localizedMessage: { locale: STRING, message: STRING },
+      },
+    ],
+  },
+  RequestInfo: { requestId: STRING, servingData: STRING },
+  ResourceInfo: { resourceType: STRING, resourceName: STRING, owner: STRING, description: STRING },
+  Help: { links: [{ description: STRING, url: STRING }] },
+  LocalizedMessage: { locale: STRING, message: STRING },
+};
+const DETAIL_TYPES = Object.keys(DETAIL_SCHEMAS);
+
+const snakeCase = (name) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+/** Set per body: one string of the body may be huge (a quarter to two MiB). */
+let hugeBudget = 0;
+
+const ODD_STRINGS = [
+  "",
+  "a",
+  "sb-123",
+  "cwsandbox.com",
+  "CWSANDBOX_SANDBOX_NOT_FOUND",
+  "__proto__",
+  "constructor",
+  "toString",
+  "hasOwnProperty",
+  "\u0000\u001b[31m\u009b\u202e",
+  "\ud800",
+  "\udc00\ud800",
+  "😀".repeat(8),
+  "x".repeat(1000),
+  "%E2%82",
+  "1.5s",
+  "NaN",
+];
+
+function randomString() {
+  if (hugeBudget > 0 && chance(0.3)) {
+    hugeBudget--;
+    return pick(["x", "é", "😀", "\\", '"']).repeat(256 * 1024 * (1 + below(8)));
+  }
+  if (chance(0.5)) return pick(ODD_STRINGS);
+  const length = below(24);
+  let text = "";
+  for (let i = 0; i < length; i++)
+    text += String.fromCharCode(chance(0.9) ? 0x20 + below(0x5f) : below(0x10000));
+  return text;
+}
+
+function randomDuration() {
+  return pick([
+    "1.500s",
+    "0s",
+    "7s",
+    "-1.5s",
+    "0.000000001s",
+    "315576000000s",
+    "315576000001s",
+    "1.5",
+    "s",
+    "1e3s",
+    "1.0000000001s",
+    "+1s",
+    " 1s",
+    "-0s",
+    "99999999999999999999s",
+    "1.s",
+    ".5s",
+    `${below(1000)}.${below(1000)}s`,
+    1.5,
+    { seconds: 1, nanos: 500_000_000 },
+    { seconds: "1", nanos: -1 },
+  ]);
+}
+
+function randomInt64() {
+  return pick([
+    0,
+    1,
+    -1,
+    "0",
+    "42",
+    "-42",
+    "9007199254740993",
+    "18446744073709551615",
+    "-9223372036854775808",
+    "1e5",
+    "abc",
+    1.5,
+    2 ** 63,
+    Number.MAX_SAFE_INTEGER,
+    below(1e6),
+  ]);
+}
+
+/** Any JSON value, nested at most `depth` more levels. */
+function randomJson(depth = 2) {
+  switch (below(depth > 0 ? 8 : 6)) {
+    case 0:
+      return null;
+    case 1:
+      return chance(0.5);
+    case 2:
+      return pick([0, -0, 1, -1, 1.5, 1e308, -1e-308, 2 ** 53 + 2, 404, 5, 16, 17]);
+    case 3:
+    case 4:
+      return randomString();
+    case 5:
+      return pick([{}, []]);
+    case 6:
+      return Array.from({ length: below(4) }, () => randomJson(depth - 1));
+    default: {
+      const object = {};
+      for (let i = below(4); i > 0; i--) object[randomString().slice(0, 12)] = randomJson(depth - 1);
+      return object;
+    }
+  }
+}
+
+/** A value of `kind` in proto3 JSON, sometimes of the wrong type. */
+function jsonOf(kind) {
+  if (chance(0.06)) return randomJson(1);
+  if (kind === STRING) return randomString();
+  if (kind === DURATION) return randomDuration();
+  if (kind === INT64) return randomInt64();
+  if (kind === STRINGS)
+    return Array.from({ length: below(4) }, () => (chance(0.95) ? randomString() : randomJson(0)));
+  if (kind === MAP) {
+    const map = {};
+    for (let i = below(5); i > 0; i--)
+      map[randomString().slice(0, 16)] = chance(0.95) ? randomString() : randomJson(0);
+    return map;
+  }
+  if (Array.isArray(kind)) return Array.from({ length: below(4) }, () => jsonOf(kind[0]));
+  return messageOf(kind);
+}
+
+/** A message of `schema`: fields in lowerCamel or as in the .proto, some left out, some unknown. */
+function messageOf(schema) {
+  const message = {};
+  const snake = chance(0.2);
+  for (const [field, kind] of Object.entries(schema)) {
+    if (chance(0.15)) continue;
+    message[snake || chance(0.05) ? snakeCase(field) : field] = jsonOf(kind);
+  }
+  if (chance(0.05)) message[randomString().slice(0, 12) || "extra"] = randomJson(1);
+  return message;
+}
+
+function randomTypeName() {
+  return chance(0.9)
+    ? `google.rpc.${pick(DETAIL_TYPES)}`
+    : pick(["acme.v1.ErrorInfo", "google.rpc.Nope", "", "."]);
+}
+
+/** A detail in proto3 JSON (an `Any` with its `@type`), as AIP-193 and Status bodies carry them. */
+function randomJsonDetail() {
+  const type = pick(DETAIL_TYPES);
+  const detail = messageOf(DETAIL_SCHEMAS[type]);
+  const name = chance(0.95) ? `google.rpc.${type}` : randomTypeName();
+  const prefix = pick(["type.googleapis.com/", "type.googleapis.com/", "example.com/x/", "", "/"]);
+  if (chance(0.97)) return { "@type": `${prefix}${name}`, ...detail };
+  return { "@type": randomJson(0), ...detail };
+}
+
+/** A detail as Connect writes it: `{ type, value: <base64 of the detail's bytes>, debug? }`. */
+function randomConnectDetail() {
+  let detail;
+  if (CONNECT_DETAIL_SEEDS.length > 0 && chance(0.5)) {
+    // A deep copy: mutations must never reach the seed (nor make a cycle through it).
+    detail = structuredClone(pick(CONNECT_DETAIL_SEEDS));
+    if (chance(0.3)) detail.type = randomTypeName();
+    if (chance(0.3)) detail.value = detail.value.replace(/=+$/, "");
+  } else {
+    const bytes = chance(0.5) ? mutatedVector() : randomBytes(64);
+    detail = {
+      type: randomTypeName(),
+      value: Buffer.from(bytes).toString(chance(0.8) ? "base64" : "base64url"),
+    };
+  }
+  if (chance(0.05)) detail.value = randomJson(0);
+  if (chance(0.05)) detail.type = randomJson(0);
+  if (chance(0.2)) detail.debug = randomJson(2);
+  return detail;
+}
+
+/**
+ * A well-formed error body of one of the three shapes, with a code 1–16 it states plainly (so the
+ * result must carry it); its details are random and may be of the wrong types.
+ */
+function cleanBody() {
+  const code = 1 + below(16);
+  const message = chance(0.9) ? randomString() : undefined;
+  const details = [];
+  switch (below(4)) {
+    case 0: {
+      for (let i = below(4); i > 0; i--) details.push(randomJsonDetail());
+      const error = { code: HTTP_OF_CODE[code], message, status: CODE_NAMES[code] };
+      if (details.length > 0 || chance(0.5)) error.details = details;
+      return { kind: "AIP-193 body", body: { error }, code };
+    }
+    case 1: {
+      for (let i = below(4); i > 0; i--) details.push(randomJsonDetail());
+      const status = { code, message };
+      if (details.length > 0 || chance(0.5)) status.details = details;
+      return { kind: "Status JSON", body: status, code };
+    }
+    case 2: {
+      for (let i = below(4); i > 0; i--) details.push(randomConnectDetail());
+      const error = { code: CONNECT_NAMES[code], message };
+      if (details.length > 0 || chance(0.5)) error.details = details;
+      return { kind: "Connect body", body: error, code };
+    }
+    default: {
+      for (let i = below(4); i > 0; i--) details.push(randomConnectDetail());
+      const error = { code: CONNECT_NAMES[code], message, details };
+      const metadata = { "x-request-id": ["r-1"], [randomString().slice(0, 8) || "k"]: [randomString()] };
+      return { kind: "Connect end-stream", body: { error, metadata }, code };
+    }
+  }
+}
+
+/** Every container of `value` (objects and arrays), for mutations to pick from. */
+function containers(value, out = [], depth = 0) {
+  if (value === null || typeof value !== "object" || depth > 8) return out;
+  out.push(value);
+  for (const child of Object.values(value)) containers(child, out, depth + 1);
+  return out;
+}
+
+/** One structural mutation of a parsed body: a key dropped, retyped, wrapped, renamed or added. */
+function mutateJsonOnce(root) {
+  const target = pick(containers(root));
+  if (target === undefined) return randomJson(2);
+  const keys = Object.keys(target);
+  const key = keys.length > 0 && chance(0.85) ? pick(keys) : Array.isArray(target) ? target.length : "extra";
+  switch (below(7)) {
+    case 0:
+      if (Array.isArray(target)) target.splice(Number(key), 1);
+      else delete target[key];
+      break;
+    case 1:
+      target[key] = randomJson(2);
+      break;
+    case 2:
+      target[key] = [target[key]];
+      break;
+    case 3:
+      target[key] = pick([null, "", 0, {}, [], true, "NOT_FOUND", "not_found", 5, 404, "5"]);
+      break;
+    case 4:
+      // An own "__proto__" (JSON.parse makes one too), or a key a careless reader trusts. (An
+      // array's own keys would not survive JSON.stringify: it gets one more element instead.)
+      if (Array.isArray(target)) {
+        target.push(randomJson(1));
+        break;
+      }
+      Object.defineProperty(
+        target,
+        pick(["__proto__", "constructor", "toString", "@type", "type", "value"]),
+        {
+          value: randomJson(1),
+          enumerable: true,
+          configurable: true,
+          writable: true,
+        },
+      );
+      break;
+    case 5:
+      if (!Array.isArray(target) && keys.length > 0) {
+        const value = target[key];
+        delete target[key];
+        target[
+          pick([snakeCase(String(key)), String(key).toUpperCase(), `${String(key)} `, "error", "details"])
+        ] = value;
+      }
+      break;
+    default:
+      target[key] = pick([randomJsonDetail, randomConnectDetail, () => cleanBody().body])();
+  }
+  return root;
+}
+
+/** One mutation of JSON text: cut, a byte flipped, junk inserted, or a value made extreme. */
+function mutateTextOnce(text) {
+  const at = below(text.length + 1);
+  switch (below(7)) {
+    case 0:
+      return text.slice(0, at);
+    case 1:
+      return `${text.slice(0, at)}${pick(['"', "{", "[", "]", "}", ",", ":", "\\", "\\u", "\\ud800", "\u0000", "\ufeff"])}${text.slice(at)}`;
+    case 2:
+      return `${text.slice(0, at)}${String.fromCharCode(below(0x80))}${text.slice(at + 1)}`;
+    case 3:
+      return text.replace(
+        /-?\d+(\.\d+)?/,
+        pick(["1e999", "-1e999", "123456789012345678901234567890", "-0", "0.1e-400"]),
+      );
+    case 4:
+      return text.replace(/"code":/, '"code":"x","code":');
+    case 5:
+      return pick(["\ufeff", " \n\t", "", ")]}'\n"]) + text + pick(["", " ", "\n", "garbage", "}"]);
+    default:
+      return text.replace(
+        /"details":\[/,
+        '"details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","__proto__":{"x":1}},',
+      );
+  }
+}
+
+/** Deep nesting as text: JSON.stringify would overflow the stack on it, so it is written by hand. */
+function deepText(depth) {
+  return chance(0.5)
+    ? `${"[".repeat(depth)}${"]".repeat(depth)}`
+    : `${'{"a":'.repeat(depth)}1${"}".repeat(depth)}`;
+}
+const DEEP_MARK = "\u0000deep\u0000";
+
+/**
+ * The next JSON input: `{ kind, text, body, code? }`, where `body` is the parsed text (undefined when
+ * the text is not JSON) and `code` is set only for an unmutated clean body.
+ */
+function makeJsonInput() {
+  hugeBudget = chance(0.001) ? 1 : 0;
+  let kind;
+  let body;
+  let code;
+  if (JSON_SEEDS.length > 0 && chance(0.35)) {
+    kind = "mutated JSON vector";
+    body = JSON.parse(pick(JSON_SEEDS));
+    for (let i = 1 + below(4); i > 0; i--) body = mutateJsonOnce(body);
+  } else {
+    ({ kind, body, code } = cleanBody());
+    if (chance(0.4)) {
+      kind = `mutated ${kind}`;
+      code = undefined;
+      for (let i = 1 + below(3); i > 0; i--) body = mutateJsonOnce(body);
+    }
+  }
+  // Deep nesting, somewhere a value may be: Connect's debug, a detail, a metadata value.
+  const deep = chance(0.005);
+  if (deep) {
+    const target = pick(containers(body));
+    if (target !== undefined) target[Array.isArray(target) ? target.length : "debug"] = DEEP_MARK;
+  }
+  let text = JSON.stringify(body);
+  if (deep) {
+    kind = `${kind}, deep`;
+    text = text.replace(JSON.stringify(DEEP_MARK), () => deepText(1 + below(chance(0.2) ? 50_000 : 2000)));
+  }
+  if (chance(0.15)) {
+    kind = `${kind}, text mutated`;
+    code = undefined;
+    for (let i = 1 + below(3); i > 0; i--) text = mutateTextOnce(text);
+  }
+  if (hugeBudget === 0 && text.length > 256 * 1024) kind = `${kind}, huge string`;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  return { kind, text, body, code };
+}
+
+// ---------------------------------------------------------------------------------------------
+// fetch: random Responses
+// ---------------------------------------------------------------------------------------------
+
+const CONTENT_TYPES = [
+  "application/grpc-web",
+  "application/grpc-web+proto",
+  "application/grpc-web-text",
+  "application/grpc-web-text+proto",
+  "application/grpc",
+  "application/json",
+  "application/json; charset=utf-8",
+  "application/connect+json",
+  "application/connect+proto",
+  "text/html",
+  "text/plain",
+  "APPLICATION/GRPC-WEB+PROTO ; charset=x",
+  "",
+];
+const STATUS_TEXT = {
+  200: "OK",
+  400: "Bad Request",
+  404: "Not Found",
+  502: "Bad Gateway",
+  503: "Service Unavailable",
+};
+const utf8 = new TextEncoder();
+
+function percentEncoded() {
+  return pick([
+    "",
+    "boom",
+    "sandbox%20not%20found",
+    "%E2%82%AC",
+    "%E2%28%A1",
+    "%",
+    "%zz",
+    "%25",
+    "a%0Ab",
+    "%FF%FE",
+  ]);
+}
+
+function grpcStatusValue() {
+  return pick([String(1 + below(16)), "0", "17", "-1", "5x", " 5", "", "NOT_FOUND", "99999999999"]);
+}
+
+/** A header value a `Headers` accepts: Latin-1, no CR, LF or NUL. */
+function headerSafe(text) {
+  return text.replace(/[^\x20-\x7e\x80-\xff\t]/g, "?");
+}
+
+/** A frame's five-byte header: flags, then the payload's length (big-endian). */
+function frameHeader(flags, length) {
+  return Uint8Array.from([
+    flags,
+    length >>> 24,
+    (length >>> 16) & 0xff,
+    (length >>> 8) & 0xff,
+    length & 0xff,
+  ]);
+}
+
+/** gRPC-web frames: message frames, then (usually) a trailer frame, sometimes damaged. */
+function grpcWebFrames() {
+  const frames = [];
+  for (let i = below(3); i > 0; i--) {
+    const payload = randomBytes(32);
+    frames.push(frameHeader(0, payload.length), payload);
+  }
+  if (chance(0.9)) {
+    const lines = [];
+    if (chance(0.9))
+      lines.push(
+        `${pick(["grpc-status", "Grpc-Status", "GRPC-STATUS"])}:${pick(["", " "])}${grpcStatusValue()}`,
+      );
+    if (chance(0.7)) lines.push(`grpc-message: ${percentEncoded()}`);
+    if (chance(0.6)) lines.push(`${STATUS_DETAILS_KEY}: ${randomBase64()}`);
+    if (chance(0.2)) lines.push(`grpc-retry-pushback-ms: ${pick(["100", "-1", "x"])}`);
+    if (chance(0.1)) lines.push(pick(["no colon here", ":", "x-bin: \u00ff"]));
+    const payload = utf8.encode(lines.join(pick(["\r\n", "\n", "\r\n\r\n"])) + pick(["\r\n", ""]));
+    const length = chance(0.9)
+      ? payload.length
+      : pick([0, payload.length + 1, 0x7fffffff, payload.length - 1]);
+    frames.push(frameHeader(pick([0x80, 0x80, 0x80, 0x81, 0x82, 0xff]), length), payload);
+  }
+  let bytes = concat(...frames);
+  if (chance(0.2)) bytes = mutateOnce(bytes);
+  return bytes;
+}
+
+/** Connect streaming frames ending (usually) with an end-stream message holding an error. */
+function connectFrames() {
+  const frames = [];
+  for (let i = below(2); i > 0; i--) {
+    const payload = utf8.encode(JSON.stringify(randomJson(1)) ?? "null");
+    frames.push(frameHeader(0, payload.length), payload);
+  }
+  const { text } = makeJsonInput();
+  const payload = utf8.encode(chance(0.8) ? `{"error":${text}}` : text);
+  frames.push(frameHeader(pick([0x02, 0x02, 0x03, 0x00]), payload.length), payload);
+  return concat(...frames);
+}
+
+/** -text: base64, sometimes as several separately padded chunks, sometimes broken. */
+function asGrpcWebText(bytes) {
+  const cut = below(bytes.length + 1);
+  const text = chance(0.5)
+    ? Buffer.from(bytes).toString("base64")
+    : Buffer.from(bytes.subarray(0, cut)).toString("base64") +
+      Buffer.from(bytes.subarray(cut)).toString("base64");
+  return utf8.encode(
+    chance(0.9) ? text : text.slice(0, below(text.length + 1)) + pick(["", "!", "\n", "===="]),
+  );
+}
+
+/**
+ * A stream of `bytes` in random chunks that may fail mid-read, or (with `endless`) a body that never
+ * ends; `pulled` counts the bytes handed out, for the maxBodyBytes check.
+ */
+function streamOf(bytes, { endless = false, fail = false } = {}) {
+  const state = { pulled: 0, cancelled: false, chunk: 0 };
+  let offset = 0;
+  const chunkSize = endless ? 64 * 1024 : 1 + below(Math.max(1, bytes.length));
+  state.chunk = chunkSize;
+  const stream = new ReadableStream({
+    pull(controller) {
+      if (endless) {
+        // A guard for this fuzzer, not the library: an endless body ends after 4 MiB (four times the
+        // default limit, so reading past that limit still shows), which keeps a larger limit cheap.
+        if (state.pulled >= 4 * 1024 * 1024) return controller.close();
+        state.pulled += chunkSize;
+        return controller.enqueue(new Uint8Array(chunkSize));
+      }
+      if (fail && offset >= bytes.length / 2) return controller.error(new Error("connection reset"));
+      if (offset >= bytes.length) return controller.close();
+      const chunk = bytes.slice(offset, offset + chunkSize);
+      offset += chunk.length;
+      state.pulled += chunk.length;
+      controller.enqueue(chunk);
+    },
+    cancel() {
+      state.cancelled = true;
+    },
+  });
+  return { stream, state };
+}
+
+/** fromResponse's contexts; `hostile` ones may cost the mapping its code, never its promise. */
+const RESPONSE_CONTEXTS = [
+  () => ({ context: undefined }),
+  () => ({ context: {} }),
+  () => ({
+    context: {
+      maxBodyBytes: pick([0, 1, 5, 10, 1024, 64 * 1024, -1, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 53]),
+    },
+  }),
+  () => ({ context: { scope: "discovery", runnerId: "r" } }),
+  () => ({ context: { signal: AbortSignal.abort(new Error("gave up")) } }),
+  () => ({ context: { signal: throwingProxy() }, hostile: true }),
+  () => ({
+    context: { maxBodyBytes: throwingProxy(), signal: { addEventListener: boom, aborted: true } },
+    hostile: true,
+  }),
+  () => ({ context: throwingProxy(), hostile: true }),
+];
+
+/** Response-like values and outright junk: fromResponse must still resolve to an error. */
+const FAKE_RESPONSES = [
+  () => throwingProxy(),
+  () => revokedProxy(),
+  () => ({ ok: false, status: 503, headers: throwingProxy(), body: null }),
+  () => ({ ok: false, status: 404, statusText: "Not Found", headers: new Headers(), body: throwingProxy() }),
+  () => ({
+    ok: false,
+    status: 500,
+    headers: { get: boom, has: boom },
+    text: () => Promise.reject(new Error("x")),
+  }),
+  () => ({ ok: false, status: 502, headers: new Headers(), body: { getReader: boom } }),
+  () => ({
+    ok: false,
+    status: 502,
+    headers: new Headers({ "content-type": "application/grpc-web" }),
+    body: {
+      getReader: () => ({ read: () => Promise.reject(new Error("x")), cancel: boom, releaseLock: boom }),
+    },
+  }),
+  () => ({
+    ok: false,
+    status: 503,
+    headers: new Headers({ "content-type": "application/json" }),
+    body: {
+      getReader: () => ({
+        read: () => Promise.resolve({ done: false, value: "not bytes" }),
+        cancel: () => Promise.reject(new Error("x")),
+      }),
+    },
+  }),
+  () => ({ status: "404", ok: "no", headers: null, body: "text" }),
+  // Thenables, on purpose: a reader that awaits what it was given runs their `then`.
+  // biome-ignore lint/suspicious/noThenProperty: a hostile thenable is the input under test
+  () => ({ then: boom }),
+  // biome-ignore lint/suspicious/noThenProperty: a thenable Response is the input under test
+  () => ({ then: (resolve) => resolve(new Response("", { status: 404 })) }),
+  () => randomValue(),
+];
+
+/**
+ * The next fetch input: `{ kind, make(), code?, limit?, stream? }`. `make` builds the Response at
+ * call time (a Response's body can be read once). `code` is set where the response states a code
+ * plainly: a trailers-only gRPC-web response, or a bare HTTP error without a body to read.
+ */
+function makeResponseInput() {
+  const { context, hostile = false } = pick(RESPONSE_CONTEXTS)();
+  const limit = hostile ? undefined : context?.maxBodyBytes;
+  // The most a read may take: the limit, or 1 MiB for no limit (or one that is no size).
+  const maxBody = typeof limit === "number" && limit >= 0 ? limit : 1024 * 1024;
+  if (chance(0.08)) {
+    const maker = below(FAKE_RESPONSES.length);
+    return { kind: `fake response #${maker}`, value: FAKE_RESPONSES[maker](), context };
+  }
+  const status = chance(0.8)
+    ? pick([200, 200, 400, 401, 403, 404, 409, 429, 499, 500, 502, 503, 504])
+    : 200 + below(400);
+  // A Response with one of these statuses may not have a body.
+  const nullBody = status === 204 || status === 205 || status === 304;
+  const contentType = pick(CONTENT_TYPES);
+  const headers = new Headers();
+  if (contentType !== "" || chance(0.5)) headers.set("content-type", contentType);
+  const grpcLike = contentType.toLowerCase().startsWith("application/grpc");
+  let code;
+  if (grpcLike ? chance(0.6) : chance(0.1)) {
+    const value = grpcStatusValue();
+    headers.set("grpc-status", value);
+    if (chance(0.7)) headers.set("grpc-message", percentEncoded());
+    if (chance(0.5)) headers.set(STATUS_DETAILS_KEY, headerSafe(randomBase64()));
+    if (/^(?:[1-9]|1[0-6])$/.test(value) && grpcLike && status === 200) code = Number(value);
+  }
+  // The headers' status stands only when no trailer frame can overrule it.
+  for (const [name, values] of [
+    ["grpc-retry-pushback-ms", ["0", "250", "-5", "1e3", "x"]],
+    ["retry-after-ms", ["100", "-1", "abc"]],
+    ["retry-after", ["3", "Wed, 21 Oct 2015 07:28:00 GMT", "Fri, 31 Dec 2100 23:59:59 GMT", "soon", "-1"]],
+  ]) {
+    if (chance(0.1)) headers.set(name, pick(values));
+  }
+
+  let bodyKind;
+  let bytes;
+  const lower = contentType.toLowerCase();
+  const roll = below(10);
+  if (roll < 4 && lower.startsWith("application/grpc-web-text")) {
+    bodyKind = "grpc-web-text frames";
+    bytes = asGrpcWebText(grpcWebFrames());
+  } else if (roll < 4 && grpcLike) {
+    bodyKind = "grpc-web frames";
+    bytes = grpcWebFrames();
+  } else if (roll < 4 && lower.startsWith("application/connect+")) {
+    bodyKind = "connect frames";
+    bytes = connectFrames();
+  } else if (roll < 7) {
+    bodyKind = "JSON body";
+    bytes = utf8.encode(makeJsonInput().text);
+  } else if (roll < 8) {
+    bodyKind = "HTML";
+    bytes = utf8.encode(
+      pick(["<html><body>502 Bad Gateway</body></html>", "<!doctype html>", "upstream connect error"]),
+    );
+  } else if (roll < 9) {
+    bodyKind = "random bytes";
+    bytes = randomBytes(256);
+  } else {
+    bodyKind = "empty";
+    bytes = new Uint8Array(0);
+  }
+  if (nullBody) {
+    bodyKind = "no body";
+    bytes = new Uint8Array(0);
+  }
+  if (bodyKind !== "empty" && bodyKind !== "no body") code = undefined;
+  // A bare HTTP error: no gRPC status anywhere, no JSON, nothing but the HTTP status to go by.
+  if (
+    code === undefined &&
+    !grpcLike &&
+    !lower.startsWith("application/connect+") &&
+    !headers.has("grpc-status") &&
+    status >= 400 &&
+    (bodyKind === "HTML" || bodyKind === "empty" || bodyKind === "no body")
+  ) {
+    code = CODE_OF_BARE_HTTP[status] ?? 2;
+  }
+  const shape = nullBody ? 9 : below(10);
+  const endless = shape === 0 && chance(0.1);
+  const fail = shape === 1;
+  const locked = shape === 2 && chance(0.3);
+  const init = { status, statusText: STATUS_TEXT[status] ?? "", headers };
+  let kind = `response ${status} ${contentType || "(no type)"}, ${bodyKind}`;
+  if (endless) kind += ", endless body";
+  if (fail) kind += ", fails mid-read";
+  if (locked) kind += ", body locked";
+  const input = { kind, bytes, context, maxBody, code: locked || hostile ? undefined : code };
+  input.make = () => {
+    if (shape < 3 && !locked) {
+      const { stream, state } = streamOf(bytes, { endless, fail });
+      input.stream = state;
+      return new Response(stream, init);
+    }
+    if (nullBody) return new Response(null, init);
+    const response = new Response(chance(0.5) ? bytes : bytes.buffer.slice(0), init);
+    // Someone else holds the reader: the body cannot be read at all.
+    if (locked) response.body?.getReader();
+    return response;
+  };
+  return input;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -354,71 +1137,99 @@ const CONTEXTS = [
   { fileSystemSnapshotId: "fss", trustedDomains: ["acme.example"] },
 ];
 
-/** Makes the next input: `{ kind, parseInput, error, code, context }` and what `show` prints. */
+/**
+ * Makes the next input: `{ kind, road, ... }`. Roads: "binary" (parseStatusDetails, fromGrpcStatus),
+ * "json" (parseStatusJson, fromGrpcStatus), "any" (all three), "response" (fromResponse).
+ */
 function makeInput() {
-  const roll = below(100);
-  if (roll < 45) {
+  // Without fromResponse in the build, its share of the inputs goes to the others.
+  const roll = below(fromResponse === undefined ? 92 : 100);
+  if (roll < 30) {
     const bytes = mutatedVector();
     return {
       kind: "mutated vector",
+      road: "binary",
       bytes,
       parseInput: bytes,
       ...wrapAsGrpcJs(bytes),
       context: pick(CONTEXTS),
     };
   }
-  if (roll < 60) {
+  if (roll < 38) {
     const bytes = randomBytes(chance(0.9) ? 256 : 4096);
     return {
       kind: "random bytes",
+      road: "binary",
       bytes,
       parseInput: bytes,
       ...wrapAsGrpcJs(bytes),
       context: pick(CONTEXTS),
     };
   }
-  if (roll < 78) {
+  if (roll < 48) {
     const text = randomBase64();
     return {
       kind: "base64 text",
+      road: "binary",
       text,
       parseInput: text,
       ...wrapAsProtobufTs(text),
       context: pick(CONTEXTS),
     };
   }
-  if (roll < 90) {
+  if (roll < 78) {
+    const { kind, text, body, code } = makeJsonInput();
+    // parseStatusJson reads text and parsed bodies alike; fromGrpcStatus reads parsed bodies.
+    const asText = body === undefined || chance(0.5);
+    return {
+      kind,
+      road: "json",
+      text,
+      parseInput: asText ? text : body,
+      error: body ?? text,
+      // A build without parseStatusJson has no JSON road yet: fromGrpcStatus cannot know the code.
+      code: parseStatusJson === undefined ? undefined : code,
+      context: pick(CONTEXTS),
+    };
+  }
+  if (roll < 86) {
     // Anything at all as the thrown value: no code to check.
     const value = randomValue();
     return {
       kind: "random value",
+      road: "any",
       parseInput: value,
       error: value,
       code: undefined,
       context: pick(CONTEXTS),
     };
   }
-  if (roll < 96) {
+  if (roll < 90) {
     const maker = below(HOSTILE.length);
     const value = HOSTILE[maker]();
     return {
       kind: `hostile object #${maker}`,
+      road: "any",
       parseInput: value,
       error: value,
       code: undefined,
       context: undefined,
     };
   }
-  // A hostile context around a good transport error: the code must still come through.
-  const bytes = pick(GOLDEN);
-  const maker = below(HOSTILE.length);
-  return {
-    kind: `hostile context #${maker}`,
-    bytes,
-    parseInput: bytes,
-    ...wrapAsGrpcJs(bytes),
-    context: HOSTILE[maker](),
-  };
+  if (roll < 92) {
+    // A hostile context around a good transport error: the code must still come through.
+    const bytes = pick(GOLDEN);
+    const maker = below(HOSTILE.length);
+    return {
+      kind: `hostile context #${maker}`,
+      road: "binary",
+      bytes,
+      parseInput: bytes,
+      ...wrapAsGrpcJs(bytes),
+      context: HOSTILE[maker](),
+    };
+  }
+  return { road: "response", ...makeResponseInput() };
 }
 
 function show(input) {
@@ -427,7 +1238,7 @@ function show(input) {
     return `${input.kind}, ${input.bytes.length} bytes: ${hex}${input.bytes.length > 32 ? "…" : ""}`;
   }
   if (input.text !== undefined) {
-    return `${input.kind}, ${input.text.length} chars: ${JSON.stringify(input.text.slice(0, 48))}`;
+    return `${input.kind}, ${input.text.length} chars: ${JSON.stringify(input.text.slice(0, 80))}`;
   }
   return input.kind;
 }
@@ -436,10 +1247,22 @@ function show(input) {
 // The run
 // ---------------------------------------------------------------------------------------------
 
+const TARGETS = {
+  parseStatusDetails: { available: true },
+  parseStatusJson: { available: parseStatusJson !== undefined },
+  fromGrpcStatus: { available: true },
+  fromResponse: { available: fromResponse !== undefined },
+};
+for (const target of Object.values(TARGETS))
+  Object.assign(target, { calls: 0, throws: 0, bad: 0, codeChecks: 0 });
+
 let throws = 0;
 let badResults = 0;
 /** One example per kind of failure (what failed, on which kind of input), with a count. */
 const failures = new Map();
+/** Inputs per family of kind, and JSON inputs per thing done to them (deep, huge, text mutated). */
+const kinds = new Map();
+const jsonFlags = new Map();
 let slowestNs = 0n;
 let slowest;
 
@@ -450,47 +1273,168 @@ function record(what, input, detail) {
   else
     failures.set(key, {
       count: 1,
-      example: `${show(input)}\n      ${detail.split("\n").slice(0, 4).join("\n      ")}`,
+      example: `${show(input)}\n      ${String(detail).split("\n").slice(0, 4).join("\n      ")}`,
     });
 }
 
-console.log(`fuzz: seed ${seed} (0x${seed.toString(16)}), ${count} inputs against dist/index.js`);
+function threw(target, input, error) {
+  throws++;
+  TARGETS[target].throws++;
+  let detail;
+  try {
+    detail = error?.stack ?? String(error);
+  } catch {
+    detail = "(an unprintable throw)";
+  }
+  record(`${target} threw`, input, detail);
+}
+
+function bad(target, input, what, detail) {
+  badResults++;
+  TARGETS[target].bad++;
+  record(what, input, detail);
+}
+
+/** Checks a result of fromGrpcStatus or fromResponse: an error of ours, with the plainly stated code. */
+function checkMapped(target, input, result) {
+  if (!isSandboxSdkError(result)) {
+    let shown;
+    try {
+      shown = String(result);
+    } catch {
+      shown = typeof result;
+    }
+    bad(target, input, `${target} returned something else`, shown);
+  } else if (input.code !== undefined) {
+    TARGETS[target].codeChecks++;
+    if (result.grpcCode !== input.code) {
+      bad(target, input, `${target} lost the code`, `grpcCode ${result.grpcCode}, expected ${input.code}`);
+    }
+  }
+}
+
+function call(target, input, run) {
+  TARGETS[target].calls++;
+  try {
+    return run();
+  } catch (error) {
+    threw(target, input, error);
+    return undefined;
+  }
+}
+
+/** The synchronous targets of one input; returns nothing, records everything. */
+function runSync(input) {
+  if (input.road === "binary" || input.road === "any") {
+    call("parseStatusDetails", input, () => parseStatusDetails(input.parseInput));
+  }
+  if ((input.road === "json" || input.road === "any") && parseStatusJson !== undefined) {
+    const parsed = call("parseStatusJson", input, () => parseStatusJson(input.parseInput));
+    if (input.road === "json" && input.code !== undefined) TARGETS.parseStatusJson.codeChecks++;
+    if (input.road === "json" && input.code !== undefined && parsed?.code !== input.code) {
+      bad(
+        "parseStatusJson",
+        input,
+        "parseStatusJson lost the code",
+        `code ${parsed?.code}, expected ${input.code}`,
+      );
+    }
+  }
+  const result = call("fromGrpcStatus", input, () => fromGrpcStatus(input.error, input.context));
+  if (result !== undefined) checkMapped("fromGrpcStatus", input, result);
+}
+
+/**
+ * Unhandled rejections (a promise the library dropped, which then rejected) are failures, not
+ * crashes; they are told apart only by the phase they happened in.
+ */
+let phase = { kind: "synchronous calls" };
+process.on("unhandledRejection", (reason) => {
+  badResults++;
+  record("unhandled rejection", phase, reason?.stack ?? String(reason));
+});
+
+/** Runs a batch of fetch inputs concurrently; stragglers past SETTLE_TIMEOUT_MS count as hung. */
+async function runResponses(batch) {
+  phase = { kind: "a batch of fromResponse calls" };
+  const pending = new Set(batch);
+  const settled = batch.map(async (input) => {
+    TARGETS.fromResponse.calls++;
+    let promise;
+    try {
+      promise = fromResponse("make" in input ? input.make() : input.value, input.context);
+    } catch (error) {
+      pending.delete(input);
+      threw("fromResponse", input, error);
+      return;
+    }
+    try {
+      const result = await promise;
+      checkMapped("fromResponse", input, result);
+      const { stream, maxBody } = input;
+      if (stream !== undefined && stream.pulled > maxBody + 3 * stream.chunk) {
+        bad(
+          "fromResponse",
+          input,
+          "fromResponse read past maxBodyBytes",
+          `${stream.pulled} bytes pulled, limit ${maxBody}`,
+        );
+      }
+    } catch (error) {
+      threw("fromResponse", input, error);
+    }
+    pending.delete(input);
+  });
+  let timer;
+  const timeout = new Promise((resolve) => {
+    timer = setTimeout(resolve, SETTLE_TIMEOUT_MS);
+  });
+  await Promise.race([Promise.all(settled), timeout]);
+  clearTimeout(timer);
+  for (const input of pending)
+    bad("fromResponse", input, "fromResponse did not settle", `within ${SETTLE_TIMEOUT_MS} ms`);
+  phase = { kind: "synchronous calls" };
+}
+
+const skipped = Object.entries(TARGETS)
+  .filter(([, target]) => !target.available)
+  .map(([name]) => name);
+console.log(
+  `fuzz: seed ${seed} (0x${seed.toString(16)}), ${count} inputs against dist/index.js` +
+    (jsonVectorsPath === undefined ? "; no JSON vectors found: JSON inputs are generated only" : ""),
+);
+for (const name of skipped)
+  console.log(`  ${name}: not built yet: skipped (dist/index.js does not export it)`);
+
 const started = process.hrtime.bigint();
+let responses = [];
 for (let i = 0; i < count; i++) {
   const input = makeInput();
+  // Tallied by what the input is (`hostile object #3` and `response 404 text/html, HTML` by their
+  // family), with what was done to JSON inputs (`, deep`) counted on its own.
+  const [family, ...flags] = input.kind
+    .replace(/ #\d+$/, "")
+    .replace(/^response .*/, "response")
+    .split(", ");
+  kinds.set(family, (kinds.get(family) ?? 0) + 1);
+  for (const flag of flags) jsonFlags.set(flag, (jsonFlags.get(flag) ?? 0) + 1);
+  if (input.road === "response") {
+    responses.push(input);
+    if (responses.length === RESPONSE_BATCH) {
+      await runResponses(responses);
+      responses = [];
+    }
+    continue;
+  }
   const t0 = process.hrtime.bigint();
-  try {
-    parseStatusDetails(input.parseInput);
-  } catch (error) {
-    throws++;
-    record("parseStatusDetails threw", input, error?.stack ?? String(error));
-  }
-  let result;
-  try {
-    result = fromGrpcStatus(input.error, input.context);
-  } catch (error) {
-    throws++;
-    record("fromGrpcStatus threw", input, error?.stack ?? String(error));
-  }
+  runSync(input);
   const elapsed = process.hrtime.bigint() - t0;
   if (elapsed > slowestNs) {
     slowestNs = elapsed;
     slowest = input;
   }
-  if (result !== undefined) {
-    if (!isSandboxSdkError(result)) {
-      badResults++;
-      record("fromGrpcStatus returned something else", input, String(result));
-    } else if (input.code !== undefined && result.grpcCode !== input.code) {
-      badResults++;
-      record(
-        "fromGrpcStatus lost the transport's code",
-        input,
-        `grpcCode ${result.grpcCode}, expected ${input.code}`,
-      );
-    }
-  }
 }
+if (responses.length > 0) await runResponses(responses);
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
 
 /**
@@ -502,7 +1446,8 @@ function rerun(input) {
   for (let i = 0; i < 5; i++) {
     const t0 = process.hrtime.bigint();
     try {
-      parseStatusDetails(input.parseInput);
+      if (input.road !== "json") parseStatusDetails(input.parseInput);
+      if (input.road !== "binary") parseStatusJson?.(input.parseInput);
       fromGrpcStatus(input.error, input.context);
     } catch {
       // Counted above already.
@@ -525,6 +1470,22 @@ const rows = [
   ["bad results", String(badResults)],
 ];
 for (const [label, value] of rows) console.log(`  ${label.padEnd(12)}${value}`);
+
+// "code checks": the calls whose input states its code plainly, so the result had to carry it.
+console.log("\nper target:             calls   throws  bad results  code checks");
+for (const [name, { available, calls, throws: thrown, bad: wrong, codeChecks }] of Object.entries(TARGETS)) {
+  if (!available) console.log(`  ${name.padEnd(20)} not built yet: skipped`);
+  else
+    console.log(
+      `  ${name.padEnd(20)}${String(calls).padStart(8)}${String(thrown).padStart(9)}${String(wrong).padStart(13)}${String(codeChecks).padStart(13)}`,
+    );
+}
+console.log("\ninputs by kind:");
+for (const [kind, times] of [...kinds].sort((a, b) => b[1] - a[1])) {
+  console.log(`  ${String(times).padStart(8)}  ${kind}`);
+}
+const flagged = [...jsonFlags].map(([flag, times]) => `${times} ${flag}`).join(", ");
+if (flagged !== "") console.log(`  (JSON inputs among these: ${flagged})`);
 if (failures.size > 0) {
   console.log(`\nfailures by kind (reproduce with --seed ${seed} --count ${count}):`);
   for (const [key, { count: times, example }] of failures)

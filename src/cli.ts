@@ -21,6 +21,7 @@ import {
   GrpcCode,
   type ParsedStatus,
   parseStatusDetails,
+  parseStatusJson,
   type SandboxSdkError,
   STATUS_DETAILS_KEY,
   type StatusDetail,
@@ -171,14 +172,17 @@ const HEX = /^[0-9a-fA-F]*$/;
 const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
 const STATUS_DETAILS_KEY_ANY_CASE = new RegExp(STATUS_DETAILS_KEY, "gi");
 
-type Encoding = "hex" | "base64" | "raw";
+type Encoding = "hex" | "base64" | "raw" | "json";
 
 /**
  * What the input turned out to be. Each kind is decoded by its own function, called from one
  * `switch` in {@link runCli}: a new kind of input (a JSON error body) is one more member here, one
  * more branch in {@link readText} and one more case there.
  */
-type Input = { readonly kind: "bytes"; readonly encoding: Encoding; readonly bytes: Uint8Array };
+type Input =
+  | { readonly kind: "bytes"; readonly encoding: Encoding; readonly bytes: Uint8Array }
+  /** A JSON error body (AIP-193, a proto3-JSON Status, Connect), parsed; `bytes` is its text. */
+  | { readonly kind: "json"; readonly encoding: "json"; readonly bytes: Uint8Array; readonly body: object };
 
 /**
  * Reads the text given: each kind of input is one branch, tried in order. (A JSON error body, when
@@ -187,12 +191,32 @@ type Input = { readonly kind: "bytes"; readonly encoding: Encoding; readonly byt
 function readText(text: string): Input {
   const trimmed = text.trim();
   if (trimmed === "") throw new UsageError("empty input: there is no status to decode");
+  // A JSON error body first: a Connect end-stream body may name the trailer key in its metadata.
+  const body = trimmed.startsWith("{") ? readJsonBody(trimmed) : undefined;
+  if (body !== undefined) return body;
   const fromLogLine = valueInLogLine(trimmed);
   if (fromLogLine !== undefined) return readEncoded(fromLogLine);
+  if (trimmed.startsWith("{")) {
+    throw new UsageError(
+      "input is JSON-like but neither an error body (AIP-193 { error: { code, status, message, details } }, a google.rpc.Status, a Connect error) nor a log line naming grpc-status-details-bin",
+    );
+  }
   if (trimmed.length >= 2 && trimmed.startsWith('"') && trimmed.endsWith('"')) {
     return readEncoded(unquoteJson(trimmed));
   }
   return readEncoded(trimmed);
+}
+
+/** A JSON error body of one of `parseStatusJson`'s shapes, or `undefined` for anything else. */
+function readJsonBody(text: string): Input | undefined {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof body !== "object" || body === null || parseStatusJson(body) === undefined) return undefined;
+  return { kind: "json", encoding: "json", bytes: new TextEncoder().encode(text), body };
 }
 
 /** Hex digits of even length are hex; anything else must be base64. White space is ignored. */
@@ -703,6 +727,15 @@ function decodeBytes(input: Input, json: boolean, { stdout, fail }: Output): num
   return EXIT_OK;
 }
 
+/** Decodes a JSON error body, prints the status and its mapping, and returns the exit status. */
+function decodeJson(input: Input & { kind: "json" }, json: boolean, { stdout }: Output): number {
+  const status = parseStatusJson(input.body) as ParsedStatus;
+  // The body itself is what a fetch-based SDK hands to fromGrpcStatus.
+  const error = fromGrpcStatus(input.body);
+  stdout(json ? renderJson(input, status, error) : renderText(input, status, error));
+  return EXIT_OK;
+}
+
 /**
  * Runs the command line `argv` (the arguments after the program name) and returns the exit status:
  * 0 when the input decoded (or help or the version was asked for), 2 on bad usage, on an input that
@@ -748,6 +781,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     switch (input.kind) {
       case "bytes":
         return decodeBytes(input, options.json, { stdout, fail });
+      case "json":
+        return decodeJson(input, options.json, { stdout, fail });
     }
   } catch (error) {
     if (error instanceof UsageError) return fail(error.message);

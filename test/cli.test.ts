@@ -687,3 +687,65 @@ No class: the part after the cut could change it.
     }
   });
 });
+
+describe("JSON error bodies", () => {
+  const io = () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    return {
+      out,
+      err,
+      io: {
+        stdout: (text: string) => out.push(text),
+        stderr: (text: string) => err.push(text),
+        readStdin: async () => new Uint8Array(0),
+      },
+    };
+  };
+  const body = JSON.stringify({
+    error: {
+      code: 503,
+      message: "runner draining",
+      status: "UNAVAILABLE",
+      details: [
+        {
+          "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+          reason: "CWSANDBOX_RUNNER_UNAVAILABLE",
+          domain: "cwsandbox.com",
+        },
+        { "@type": "type.googleapis.com/google.rpc.RetryInfo", retryDelay: "1.500s" },
+      ],
+    },
+  });
+
+  it("decodes an AIP-193 body and maps it as fromGrpcStatus maps the parsed body", async () => {
+    const { out, io: cliIo } = io();
+    expect(await runCli(["decode", "--json", body], cliIo)).toBe(0);
+    const printed = JSON.parse(out.join(""));
+    expect(printed.input.encoding).toBe("json");
+    expect(printed.status.code).toBe(14);
+    expect(printed.fromGrpcStatus).toMatchObject({
+      class: "SandboxUnavailableError",
+      reason: "CWSANDBOX_RUNNER_UNAVAILABLE",
+      retryDelay: 1500,
+      retryable: true,
+    });
+  });
+
+  it("decodes a Connect body in text mode, with the class and its fields", async () => {
+    const { out, io: cliIo } = io();
+    const connect = JSON.stringify({ code: "not_found", message: "gone" });
+    expect(await runCli(["decode", connect], cliIo)).toBe(0);
+    const text = out.join("");
+    expect(text).toContain("5 NOT_FOUND");
+    expect(text).toContain("SandboxNotFoundError");
+  });
+
+  it("refuses JSON that is not an error body, and text that only starts like JSON", async () => {
+    for (const input of ['{"hello": "world"}', "{not json"]) {
+      const { err, io: cliIo } = io();
+      expect(await runCli(["decode", input], cliIo)).toBe(2);
+      expect(err.join("")).toMatch(/JSON/);
+    }
+  });
+});
