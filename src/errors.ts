@@ -772,7 +772,8 @@ const SCOPES: readonly MappingScope[] = ["sandbox", "discovery", "general"];
 
 function mapFailure(failure: Failure, error: unknown, context: MappingContext): SandboxSdkError {
   const { code, status } = failure;
-  const scope = SCOPES.includes(context.scope as MappingScope) ? (context.scope as MappingScope) : "sandbox";
+  const given = context.scope;
+  const scope = given === undefined || !SCOPES.includes(given) ? "sandbox" : given;
   const reason = status?.reason;
   const metadata = status?.metadata;
   const fieldViolations = status?.fieldViolations ?? EMPTY_LIST;
