@@ -90,7 +90,7 @@ export function renderMapping(api, catalogue) {
 
 /** Every `Reason`, with the class a trusted one gives in scope sandbox or discovery, or why none. */
 export function renderReasons(api, catalogue) {
-  const { SCOPE_RULES, UNMAPPED_REASONS, classOfRow } = catalogue;
+  const { SCOPE_RULES, unmappedReasons, classOfRow } = catalogue;
   const lines = ["| `Reason.` | sent as | gives |", "| --- | --- | --- |"];
   for (const [key, reason] of Object.entries(api.Reason)) {
     const gives = [];
@@ -99,7 +99,7 @@ export function renderReasons(api, catalogue) {
         if (reason in row.reasons) gives.push(`\`${classOfRow(scope, row)}\` (scope ${scope})`);
       }
     }
-    const why = UNMAPPED_REASONS[reason];
+    const why = unmappedReasons()[reason];
     lines.push(
       `| \`${key}\` | \`${reason}\` | ${gives.length > 0 ? gives.join("; ") : `no class of its own: ${why}`} |`,
     );

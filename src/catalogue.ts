@@ -313,22 +313,25 @@ export const FALLBACK_ROW: Row = { class: "base", message: "{operation} failed: 
 
 /**
  * Reasons no row maps, and why: they fall through to the status code. A test fails when a `Reason`
- * is neither mapped nor listed here.
+ * is neither mapped nor listed here. (A function: the explanations are for docs and tests, and stay
+ * out of a bundle that does not call it.)
  */
-export const UNMAPPED_REASONS: Readonly<Partial<Record<Reason, string>>> = {
-  [Reason.RUNNER_CAPACITY_EXHAUSTED]:
-    "placement: for SDK spill-over logic; the status code decides the class",
-  [Reason.PLACEMENT_REJECTED]: "placement: for SDK spill-over logic; the status code decides the class",
-  [Reason.PLACEMENT_CONSTRAINT_UNSATISFIED]:
-    "placement: for SDK spill-over logic; the status code decides the class",
-  [Reason.NO_SUITABLE_RUNNER]: "placement: for SDK spill-over logic; the status code decides the class",
-  [Reason.RUNNER_OVERLOADED]: "placement: for SDK spill-over logic; the status code decides the class",
-  [Reason.SERVERLESS_NOT_ALLOWED]: "serverless: for SDK logic; the status code decides the class",
-  [Reason.SERVERLESS_DISABLED]: "serverless: for SDK logic; the status code decides the class",
-  [Reason.SERVERLESS_MISCONFIGURED]: "serverless: for SDK logic; the status code decides the class",
-  [Reason.INVALID_REQUEST]: "request: INVALID_ARGUMENT and its field violations decide the class",
-  [Reason.NOT_IMPLEMENTED]: "request: the status code (UNIMPLEMENTED) decides the class",
-};
+export function unmappedReasons(): Readonly<Partial<Record<Reason, string>>> {
+  return {
+    [Reason.RUNNER_CAPACITY_EXHAUSTED]:
+      "placement: for SDK spill-over logic; the status code decides the class",
+    [Reason.PLACEMENT_REJECTED]: "placement: for SDK spill-over logic; the status code decides the class",
+    [Reason.PLACEMENT_CONSTRAINT_UNSATISFIED]:
+      "placement: for SDK spill-over logic; the status code decides the class",
+    [Reason.NO_SUITABLE_RUNNER]: "placement: for SDK spill-over logic; the status code decides the class",
+    [Reason.RUNNER_OVERLOADED]: "placement: for SDK spill-over logic; the status code decides the class",
+    [Reason.SERVERLESS_NOT_ALLOWED]: "serverless: for SDK logic; the status code decides the class",
+    [Reason.SERVERLESS_DISABLED]: "serverless: for SDK logic; the status code decides the class",
+    [Reason.SERVERLESS_MISCONFIGURED]: "serverless: for SDK logic; the status code decides the class",
+    [Reason.INVALID_REQUEST]: "request: INVALID_ARGUMENT and its field violations decide the class",
+    [Reason.NOT_IMPLEMENTED]: "request: the status code (UNIMPLEMENTED) decides the class",
+  };
+}
 
 /**
  * The classes whose failures are worth retrying (subclasses included), and the exceptions among

@@ -104,7 +104,7 @@ export const GrpcCode = {
 export type GrpcCode = (typeof GrpcCode)[keyof typeof GrpcCode];
 
 /** The canonical names, indexed by code: `GRPC_CODE_NAMES[5] === "NOT_FOUND"`. */
-export const GRPC_CODE_NAMES: readonly (keyof typeof GrpcCode)[] = Object.freeze(
+export const GRPC_CODE_NAMES: readonly (keyof typeof GrpcCode)[] = /* @__PURE__ */ Object.freeze(
   Object.keys(GrpcCode) as (keyof typeof GrpcCode)[],
 );
 
@@ -137,7 +137,7 @@ export function toGrpcCode(code: unknown): GrpcCode | undefined {
  * The HTTP status a gRPC code travels as over HTTP/JSON (AIP-193 bodies, Connect's unary errors):
  * Google's and Connect's shared table. Indexed by code.
  */
-export const HTTP_STATUS_OF_CODE: readonly number[] = Object.freeze([
+export const HTTP_STATUS_OF_CODE: readonly number[] = /* @__PURE__ */ Object.freeze([
   200, // OK
   499, // CANCELLED
   500, // UNKNOWN

@@ -7,7 +7,9 @@
  *
  * The codec knows bytes, not the product: nothing here imports a reason or a class.
  */
+
 import { durationToMilliseconds } from "./duration.js";
+import { EMPTY_METADATA } from "./empty.js";
 import { decodeUtf8, type WireReader } from "./wire-reader.js";
 
 /** `google.rpc.ErrorInfo`: why the call failed, as a machine-readable reason within a domain. */
@@ -249,8 +251,6 @@ export const typeUrlOf = (type: KnownDetailType): string => `type.googleapis.com
 // ---------------------------------------------------------------------------------------------
 // Binary decoders
 // ---------------------------------------------------------------------------------------------
-
-const EMPTY_METADATA: Readonly<Record<string, string>> = Object.freeze(Object.create(null));
 
 type StringMap = Record<string, string>;
 

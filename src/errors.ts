@@ -4,6 +4,7 @@
  * `failure.ts`; brands and JSON live in `brands.ts` and `serialize.ts`. What is left here is the
  * product's shape: the classes, and the few lines that join the rest together.
  */
+
 import { BRAND, classNamed, defineErrorClass, FIELDS, hasBrand, type OwnFields } from "./brands.js";
 import {
   chooseRow,
@@ -18,6 +19,7 @@ import {
 import { ERROR_DOMAIN, GrpcCode, Reason, StreamCode } from "./codes.js";
 import type { StatusDetail } from "./details.js";
 import { Vocabulary } from "./details.js";
+import { EMPTY_LIST, EMPTY_METADATA } from "./empty.js";
 import { type Failure, messageOf, readFailure, retryDelayOf } from "./failure.js";
 import { formatCommand, parseExceptionFromStderr } from "./process.js";
 import {
@@ -33,9 +35,6 @@ import type { DecodeOptions, FieldViolation } from "./status-details.js";
 export type { MappingScope } from "./catalogue.js";
 export type { Failure } from "./failure.js";
 export type { SerializedCause, SerializedError, SerializedStatusDetail } from "./serialize.js";
-
-const EMPTY_LIST: readonly never[] = Object.freeze([]);
-const EMPTY_METADATA: Readonly<Record<string, string>> = Object.freeze(Object.create(null));
 
 /**
  * The private path by which `fromGrpcStatus` hands a new error the `metadata` and `details` the

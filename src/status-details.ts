@@ -3,6 +3,7 @@
  * trailer (AIP-193) into plain objects, and promoting the details errors keep as fields. Total: any
  * input is decoded or refused, never thrown on. The detail types themselves are in `details.ts`.
  */
+
 import { base64Decode, isArrayBuffer, isUint8Array } from "./bytes.js";
 import {
   type BadRequestDetail,
@@ -11,6 +12,7 @@ import {
   type StatusDetail,
   type Vocabulary,
 } from "./details.js";
+import { EMPTY_LIST, EMPTY_METADATA } from "./empty.js";
 import { restoreStackCapture, suspendStackCapture } from "./stack.js";
 import { decodeUtf8, WireReader } from "./wire-reader.js";
 
@@ -82,9 +84,6 @@ export interface DecodeOptions {
   /** Words to return as constants when ErrorInfo's reason or domain spells one. */
   readonly vocabulary?: Vocabulary | undefined;
 }
-
-const EMPTY_METADATA: Readonly<Record<string, string>> = Object.freeze(Object.create(null));
-const EMPTY_LIST: readonly never[] = Object.freeze([]);
 
 /**
  * Gathers the promoted fields as details arrive (AIP-193's "first one wins" for ErrorInfo, RetryInfo
