@@ -445,6 +445,8 @@ export interface NiceGrpcMetadata {
 
 /** nice-grpc's `CallOptions`, as far as the middleware touches them. */
 export interface NiceGrpcCallOptions {
+  /** Called with the call's response headers when they arrive. */
+  onHeader?(header: NiceGrpcMetadata): void;
   /** Called with the call's trailers when they arrive. */
   onTrailer?(trailer: NiceGrpcMetadata): void;
 }
@@ -500,6 +502,24 @@ function methodName(path: string): string {
 }
 
 /**
+ * What the middleware gives the error as `metadata`: the trailers (where the status details are),
+ * and, for a key the trailers lack, the response headers (a retry hint such as `retry-after` may
+ * travel in either).
+ */
+function keptMetadata(
+  header: NiceGrpcMetadata | undefined,
+  trailer: NiceGrpcMetadata | undefined,
+): NiceGrpcMetadata | undefined {
+  if (header === undefined || trailer === undefined) return trailer ?? header;
+  return {
+    get(key: string): unknown {
+      const value = trailer.get(key);
+      return value === undefined ? header.get(key) : value;
+    },
+  };
+}
+
+/**
  * A nice-grpc client middleware that keeps the trailers nice-grpc drops: it captures them with the
  * `onTrailer` call option (calling any `onTrailer` the caller passed as well) and, when the call
  * fails with a nice-grpc `ClientError`, gives that error the trailers as a non-enumerable `metadata`
@@ -537,10 +557,15 @@ export function niceGrpcErrorMiddleware(context?: ErrorMappingContext): NiceGrpc
     call: NiceGrpcMiddlewareCall<Request, Response>,
     options: NiceGrpcCallOptions,
   ): AsyncGenerator<Response, NiceGrpcCallResult<Response>, undefined> {
+    let header: NiceGrpcMetadata | undefined;
     let trailer: NiceGrpcMetadata | undefined;
     try {
       return yield* call.next(call.request, {
         ...options,
+        onHeader(received: NiceGrpcMetadata) {
+          header = received;
+          options.onHeader?.(received);
+        },
         onTrailer(received: NiceGrpcMetadata) {
           trailer = received;
           options.onTrailer?.(received);
@@ -548,10 +573,11 @@ export function niceGrpcErrorMiddleware(context?: ErrorMappingContext): NiceGrpc
       });
     } catch (error) {
       if (!isNiceGrpcClientError(error)) throw error;
-      if (trailer !== undefined && readProperty(error, "metadata") === undefined) {
+      const kept = keptMetadata(header, trailer);
+      if (kept !== undefined && readProperty(error, "metadata") === undefined) {
         try {
           Object.defineProperty(error, "metadata", {
-            value: trailer,
+            value: kept,
             enumerable: false,
             configurable: true,
             writable: true,

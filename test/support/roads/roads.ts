@@ -283,8 +283,8 @@ export async function startRoads(): Promise<Roads> {
     connectRoad("connect-es, gRPC-web protocol", "grpc-web"),
     {
       name: "nice-grpc with niceGrpcErrorMiddleware",
-      // The middleware keeps the trailers (onTrailer); nice-grpc's response headers are not kept.
-      hintPlaces: TRAILERS,
+      // The middleware keeps the trailers (onTrailer) and, for hints, the response headers (onHeader).
+      hintPlaces: BOTH,
       async run(failure, context) {
         nice.script = failWith(failure);
         niceContext = context;
