@@ -440,6 +440,7 @@ export function withErrorMapping<T extends object>(client: T, context?: ErrorMap
  * (a `Uint8Array` for a `-bin` key), which `fromGrpcStatus` reads like grpc-js `Metadata`.
  */
 export interface NiceGrpcMetadata {
+  /** The first value of `key` (a `Uint8Array` for a `-bin` key), or `undefined`. */
   get(key: string): unknown;
 }
 
@@ -465,6 +466,7 @@ export interface NiceGrpcMiddlewareCall<Request, Response> {
     readonly path: string;
   };
   readonly request: Request | AsyncIterable<Request>;
+  /** Continues the call down the middleware chain with `request` and `options`. */
   next(
     request: Request | AsyncIterable<Request>,
     options: NiceGrpcCallOptions,

@@ -16,6 +16,7 @@ import {
   type StatusDetail,
 } from "../src/index.js";
 import { encodeStatus, type StatusInit, toResponse, toServiceError, toStatusJson } from "../src/testing.js";
+import { fieldsOf } from "./support/fields.js";
 import { producibleClasses, roadCases } from "./support/roads/failures.js";
 import { serviceError } from "./support/transport.js";
 
@@ -269,29 +270,6 @@ const PRODUCED = roadCases().map((road) => {
   );
   return { name: road.name, error, context: road.context, expectedClass: road.expectedClass };
 });
-
-/** What a road must give back: class, message and every field but `cause`. */
-function fieldsOf(error: SandboxSdkError) {
-  const own = error as unknown as Record<string, unknown>;
-  return {
-    name: error.name,
-    message: error.message,
-    reason: error.reason,
-    domain: error.domain,
-    metadata: { ...error.metadata },
-    retryDelay: error.retryDelay,
-    grpcCode: error.grpcCode,
-    requestId: error.requestId,
-    details: error.details,
-    retryable: error.retryable,
-    fieldViolations: own.fieldViolations,
-    sandboxId: own.sandboxId,
-    filepath: own.filepath,
-    fileSystemSnapshotId: own.fileSystemSnapshotId,
-    runnerId: own.runnerId,
-    profileName: own.profileName,
-  };
-}
 
 /**
  * Details as a form carries them back (toStatusJson's TSDoc): an Unknown detail that came as bytes

@@ -20,6 +20,7 @@ import {
 } from "../src/index.js";
 import { decodeGrpcWebText, percentDecode } from "../src/response.js";
 import { encodeStatus, type StatusInit, toResponse, toServiceError, toStatusJson } from "../src/testing.js";
+import { fieldsOf } from "./support/fields.js";
 import { throwingProxy } from "./support/hostile.js";
 import { producibleClasses, roadCases } from "./support/roads/failures.js";
 import { serviceError } from "./support/transport.js";
@@ -76,29 +77,6 @@ const DRAINING: StatusInit = {
     { type: "RetryInfo", retryDelay: 750 },
   ],
 };
-
-/** What a road must give back: class, message and every field but `cause`. */
-function fieldsOf(error: SandboxSdkError) {
-  const own = error as unknown as Record<string, unknown>;
-  return {
-    name: error.name,
-    message: error.message,
-    reason: error.reason,
-    domain: error.domain,
-    metadata: { ...error.metadata },
-    retryDelay: error.retryDelay,
-    grpcCode: error.grpcCode,
-    requestId: error.requestId,
-    details: error.details,
-    retryable: error.retryable,
-    fieldViolations: own.fieldViolations,
-    sandboxId: own.sandboxId,
-    filepath: own.filepath,
-    fileSystemSnapshotId: own.fileSystemSnapshotId,
-    runnerId: own.runnerId,
-    profileName: own.profileName,
-  };
-}
 
 // ---------------------------------------------------------------------------------------------
 // Round trips: every class, every protocol

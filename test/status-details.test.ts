@@ -494,3 +494,32 @@ describe("cost", () => {
     expect(Date.now() - started).toBeLessThan(10_000);
   });
 });
+
+describe("byte inputs of every kind (SPEC §14's bad input)", () => {
+  const blob = encodeStatusBlob(5, "found", [errorInfo("R", "d", { k: "v" })]);
+
+  it("reads a view on a SharedArrayBuffer exactly as a plain Uint8Array", () => {
+    const shared = new Uint8Array(new SharedArrayBuffer(blob.length));
+    shared.set(blob);
+    expect(parseStatusDetails(shared)).toEqual(parseStatusDetails(new Uint8Array(blob)));
+    expect(parseStatusDetails(shared)?.reason).toBe("R");
+  });
+
+  it("refuses a detached buffer and a view on one without throwing", () => {
+    const buffer = new Uint8Array(blob).buffer;
+    const view = new Uint8Array(buffer);
+    structuredClone(buffer, { transfer: [buffer] });
+    expect(buffer.byteLength).toBe(0);
+    expect(() => parseStatusDetails(buffer)).not.toThrow();
+    expect(parseStatusDetails(buffer)).toBeUndefined();
+    expect(parseStatusDetails(view)).toBeUndefined();
+    expect(parseStatusDetails([view, new Uint8Array(blob)])?.reason).toBe("R");
+  });
+
+  it("reads base64 with white space, and refuses base64 with garbage", () => {
+    const text = Buffer.from(blob).toString("base64");
+    const spaced = text.replace(/(.{8})/g, "$1 \n");
+    expect(parseStatusDetails(spaced)?.reason).toBe("R");
+    expect(parseStatusDetails(`${text.slice(0, 10)}*${text.slice(10)}`)).toBeUndefined();
+  });
+});
