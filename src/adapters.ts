@@ -326,6 +326,15 @@ function mapMethod(
   };
 }
 
+/** Throws a `TypeError` naming `caller` unless `context` is absent, an object or a function. */
+function checkContext(caller: string, context: unknown): void {
+  if (context === undefined || typeof context === "function") return;
+  if (typeof context === "object" && context !== null) return;
+  throw new TypeError(
+    `${caller}: expected the context to be an object or a function (method, request) => context, got ${kindOf(context)}`,
+  );
+}
+
 /** Properties never wrapped: they are not calls to the service. */
 function isPlainProperty(property: PropertyKey, value: unknown): boolean {
   return (
@@ -378,15 +387,7 @@ export function withErrorMapping<T extends object>(client: T, context?: ErrorMap
       `withErrorMapping: expected a client object (grpc-js, protobuf-ts, connect-es or nice-grpc), got ${kindOf(client)}`,
     );
   }
-  if (
-    context !== undefined &&
-    typeof context !== "function" &&
-    (typeof context !== "object" || context === null)
-  ) {
-    throw new TypeError(
-      `withErrorMapping: expected the context to be an object or a function (method, request) => context, got ${kindOf(context)}`,
-    );
-  }
+  checkContext("withErrorMapping", context);
   const source = client as Record<PropertyKey, unknown>;
   const wrapped = new Map<PropertyKey, { readonly method: unknown; readonly mapped: AnyFunction }>();
   const read = (property: PropertyKey): unknown => {
@@ -546,15 +547,7 @@ function keptMetadata(
  * ```
  */
 export function niceGrpcErrorMiddleware(context?: ErrorMappingContext): NiceGrpcClientMiddleware {
-  if (
-    context !== undefined &&
-    typeof context !== "function" &&
-    (typeof context !== "object" || context === null)
-  ) {
-    throw new TypeError(
-      `niceGrpcErrorMiddleware: expected the context to be an object or a function (method, request) => context, got ${kindOf(context)}`,
-    );
-  }
+  checkContext("niceGrpcErrorMiddleware", context);
   return async function* niceGrpcErrorMapping<Request, Response>(
     call: NiceGrpcMiddlewareCall<Request, Response>,
     options: NiceGrpcCallOptions,
