@@ -14,6 +14,7 @@ import { readStatusJson } from "../src/status-json.js";
 import { encodeStatus } from "../src/testing.js";
 import { encodeMessage } from "./support/encoder.js";
 import { boom, throwingProxy } from "./support/hostile.js";
+import { summarise } from "./support/vectors.js";
 
 // Read with JSON.parse, never a bundler's JSON import: that one turns a "__proto__" key into a
 // prototype, and the vectors hold such a key on purpose.
@@ -38,23 +39,6 @@ const FORMS = ["status", "aip193", "connect"] as const;
 function messageOfForm(vector: JsonVector, form: (typeof FORMS)[number]): string {
   const body = form === "aip193" ? vector.aip193?.error : vector[form];
   return typeof body?.message === "string" ? body.message : "";
-}
-
-/** The vectors file's view of a parsed status: `null` for absent, detail types in order. */
-function summarise(parsed: ParsedStatus | undefined) {
-  if (parsed === undefined) return { ok: false };
-  return {
-    ok: true,
-    code: parsed.code,
-    message: parsed.message,
-    reason: parsed.reason ?? null,
-    domain: parsed.domain ?? null,
-    metadata: { ...parsed.metadata },
-    retryDelay: parsed.retryDelay ?? null,
-    fieldViolations: parsed.fieldViolations,
-    requestId: parsed.requestId ?? null,
-    detailTypes: parsed.details.map((d) => d.type),
-  };
 }
 
 const hex = (text: string) => new Uint8Array(Buffer.from(text, "hex"));
