@@ -39,7 +39,6 @@ export function renderHierarchy(api) {
 }
 
 const codeName = (api, code) => Object.keys(api.GrpcCode).find((name) => api.GrpcCode[name] === code);
-const reasonName = (api, reason) => `\`${reason}\``;
 
 /** Whether instances of the class `name` are retryable, asked of the class itself. */
 function retryable(api, name) {
@@ -67,7 +66,7 @@ export function renderMapping(api, catalogue) {
     for (const row of rules.reasons) {
       const cls = classOfRow(scope, row);
       const reasons = Object.keys(row.reasons)
-        .map((r) => reasonName(api, r))
+        .map((r) => `\`${r}\``)
         .join(", ");
       lines.push(
         `| ${scope} | reason ${reasons} (trusted domain), any code | \`${cls}\` | ${retryable(api, cls)} | ${messageText(row.message)} |`,

@@ -10,7 +10,7 @@ import {
   retryInfo,
 } from "./support/encoder.js";
 import { throwingProxy } from "./support/hostile.js";
-import { summarise, type Vector, vectors } from "./support/vectors.js";
+import { summarise, vectors } from "./support/vectors.js";
 
 function hex(text: string): Uint8Array {
   return new Uint8Array(Buffer.from(text, "hex"));
