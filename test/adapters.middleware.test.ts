@@ -26,7 +26,9 @@ import {
   type ExecRequest,
   type Failure,
   failWith,
+  rejection,
   type Script,
+  scripted,
   statusBlob,
   succeed,
 } from "./support/transports/script.js";
@@ -67,25 +69,6 @@ function fields(error: SandboxSdkError) {
     details: error.details,
     requestId: error.requestId,
   };
-}
-
-async function scripted<T>(server: { script: Script }, script: Script, body: () => Promise<T>): Promise<T> {
-  const before = server.script;
-  server.script = script;
-  try {
-    return await body();
-  } finally {
-    server.script = before;
-  }
-}
-
-async function rejection(promise: PromiseLike<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected the call to fail");
 }
 
 let server: NiceGrpcServer;

@@ -41,7 +41,9 @@ import {
   type Failure,
   type FileChunk,
   failWith,
+  rejection,
   type Script,
+  scripted,
   succeed,
 } from "./support/transports/script.js";
 
@@ -112,26 +114,6 @@ function expectMappedLike(adapted: unknown, raw: unknown, context: MappingContex
   expect((mapped.cause as object).constructor).toBe((raw as object).constructor);
   expect(fields(fromGrpcStatus(mapped.cause, context))).toEqual(fields(expected));
   return mapped;
-}
-
-/** Runs `script` on `server` for the duration of `body`. */
-async function scripted<T>(server: { script: Script }, script: Script, body: () => Promise<T>): Promise<T> {
-  const before = server.script;
-  server.script = script;
-  try {
-    return await body();
-  } finally {
-    server.script = before;
-  }
-}
-
-async function rejection(promise: PromiseLike<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected the call to fail");
 }
 
 /** What an async iterable yields, then what it throws (if anything). */

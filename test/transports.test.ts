@@ -38,6 +38,7 @@ import {
   type Failure,
   failWith,
   type Script,
+  scripted,
   statusBlob,
   succeed,
 } from "./support/transports/script.js";
@@ -71,17 +72,6 @@ const EXEC: ExecRequest = { sandboxId: "sbx-1", command: ["echo", "one", "two"] 
 const text = new TextDecoder();
 const words = (outputs: readonly { stdout: Uint8Array }[]) =>
   outputs.map((output) => text.decode(output.stdout));
-
-/** Runs `script` on `server` for the duration of `body`. */
-async function scripted<T>(server: { script: Script }, script: Script, body: () => Promise<T>): Promise<T> {
-  const before = server.script;
-  server.script = script;
-  try {
-    return await body();
-  } finally {
-    server.script = before;
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // grpc-js

@@ -143,3 +143,28 @@ export const answers = {
   /** Echoes each input's stdin as stdout. */
   attach: (input: AttachInput): AttachOutput => ({ stdout: input.stdin }),
 };
+
+/** Runs `script` on `server` for the duration of `body`, then puts the server's own script back. */
+export async function scripted<T>(
+  server: { script: Script },
+  script: Script,
+  body: () => Promise<T>,
+): Promise<T> {
+  const before = server.script;
+  server.script = script;
+  try {
+    return await body();
+  } finally {
+    server.script = before;
+  }
+}
+
+/** What `promise` rejects with; it is an error of the test itself when it resolves. */
+export async function rejection(promise: PromiseLike<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error("expected the call to fail");
+}
