@@ -27,7 +27,6 @@ import {
   type Failure,
   failWith,
   rejection,
-  type Script,
   scripted,
   statusBlob,
   succeed,

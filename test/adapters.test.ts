@@ -42,7 +42,6 @@ import {
   type FileChunk,
   failWith,
   rejection,
-  type Script,
   scripted,
   succeed,
 } from "./support/transports/script.js";

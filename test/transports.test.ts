@@ -37,7 +37,6 @@ import {
   type ExecRequest,
   type Failure,
   failWith,
-  type Script,
   scripted,
   statusBlob,
   succeed,
