@@ -15,7 +15,7 @@ const shared: Options = {
 export default defineConfig([
   {
     ...shared,
-    entry: { index: "src/index.ts", testing: "src/testing.ts" },
+    entry: { index: "src/index.ts", testing: "src/testing/index.ts" },
     format: ["esm", "cjs"],
     dts: true,
     // import.meta.url in the CommonJS build (the testing kit's lazy google-protobuf loader needs it).
@@ -24,7 +24,7 @@ export default defineConfig([
   {
     ...shared,
     // The `sandbox-sdk-errors` bin: ESM only, like the package.
-    entry: { cli: "src/cli.ts" },
+    entry: { cli: "src/cli/cli.ts" },
     format: ["esm"],
   },
 ]);

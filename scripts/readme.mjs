@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The README's generated sections, read from the code itself so the README cannot drift from it:
 // the class hierarchy (from the classes' prototype chains and brands), the mapping table and the
-// list of reasons (from the mapping catalogue, src/catalogue.ts). `npm run readme` rewrites the
+// list of reasons (from the mapping catalogue, src/presets/cwsandbox/catalogue.ts). `npm run readme` rewrites the
 // blocks between their markers in README.md; test/readme.test.ts fails when a block and the code
 // disagree.
 import { readFileSync, writeFileSync } from "node:fs";
@@ -138,7 +138,7 @@ export function withBlocks(readme, blocks) {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const root = fileURLToPath(new URL("..", import.meta.url));
   const api = await import(`${root}src/index.ts`);
-  const catalogue = await import(`${root}src/catalogue.ts`);
+  const catalogue = await import(`${root}src/presets/cwsandbox/catalogue.ts`);
   const readmePath = `${root}README.md`;
   const blocks = renderBlocks(api, catalogue);
   if (process.argv.includes("--write")) {

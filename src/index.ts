@@ -15,29 +15,25 @@ export {
   type NiceGrpcMiddlewareCall,
   niceGrpcErrorMiddleware,
   withErrorMapping,
-} from "./adapters.js";
-export { ERROR_DOMAIN, GrpcCode, Reason, StreamCode } from "./codes.js";
-export type {
-  BadRequestDetail,
-  BadRequestFieldViolation,
-  DebugInfoDetail,
-  DetailOf,
-  ErrorInfoDetail,
-  HelpDetail,
-  HelpLink,
-  KnownDetailType,
-  LocalizedMessageDetail,
-  LocalizedText,
-  PreconditionFailureDetail,
-  PreconditionViolation,
-  QuotaFailureDetail,
-  QuotaViolation,
-  RequestInfoDetail,
-  ResourceInfoDetail,
-  RetryInfoDetail,
-  StatusDetail,
-  UnknownDetail,
-} from "./details.js";
+} from "./edge/adapters.js";
+export {
+  type ErrorAttributes,
+  type OtelAttributesOptions,
+  otelAttributes,
+  recordError,
+  type SpanLike,
+} from "./edge/observability.js";
+export {
+  createRetryThrottle,
+  type RetryContext,
+  type RetryEvent,
+  type RetryOptions,
+  type RetryThrottle,
+  type RetryThrottleOptions,
+  retry,
+} from "./edge/retry.js";
+export { assertSerializable, assertSyncFunction, MAX_SERIALIZABLE_DEPTH } from "./functions/functions.js";
+export { formatCommand, type ParsedException, parseExceptionFromStderr } from "./functions/process.js";
 export {
   AsyncFunctionError,
   AuthenticationError,
@@ -100,26 +96,30 @@ export {
   streamError,
   ValidationError,
   type ValidationErrorOptions,
-} from "./errors.js";
-export { assertSerializable, assertSyncFunction, MAX_SERIALIZABLE_DEPTH } from "./functions.js";
-export {
-  type ErrorAttributes,
-  type OtelAttributesOptions,
-  otelAttributes,
-  recordError,
-  type SpanLike,
-} from "./observability.js";
-export { formatCommand, type ParsedException, parseExceptionFromStderr } from "./process.js";
-export { type FetchMappingContext, fromResponse } from "./response.js";
-export {
-  createRetryThrottle,
-  type RetryContext,
-  type RetryEvent,
-  type RetryOptions,
-  type RetryThrottle,
-  type RetryThrottleOptions,
-  retry,
-} from "./retry.js";
+} from "./presets/cwsandbox/errors.js";
+export { type FetchMappingContext, fromResponse } from "./roads/response.js";
+export { ERROR_DOMAIN, GrpcCode, Reason, StreamCode } from "./wire/codes.js";
+export type {
+  BadRequestDetail,
+  BadRequestFieldViolation,
+  DebugInfoDetail,
+  DetailOf,
+  ErrorInfoDetail,
+  HelpDetail,
+  HelpLink,
+  KnownDetailType,
+  LocalizedMessageDetail,
+  LocalizedText,
+  PreconditionFailureDetail,
+  PreconditionViolation,
+  QuotaFailureDetail,
+  QuotaViolation,
+  RequestInfoDetail,
+  ResourceInfoDetail,
+  RetryInfoDetail,
+  StatusDetail,
+  UnknownDetail,
+} from "./wire/details.js";
 export {
   type FieldViolation,
   MAX_DETAILS,
@@ -128,5 +128,5 @@ export {
   STATUS_DETAILS_KEY,
   type StatusDetailsInput,
   type StatusDetailsValue,
-} from "./status-details.js";
-export { parseStatusJson } from "./status-json.js";
+} from "./wire/status-details.js";
+export { parseStatusJson } from "./wire/status-json.js";

@@ -6,12 +6,6 @@
 import { inspect } from "node:util";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import {
-  DETAIL_SCHEMAS,
-  KNOWN_DETAIL_TYPES,
-  type KnownDetailType,
-  type StatusDetail,
-} from "../src/details.js";
 import * as api from "../src/index.js";
 import {
   fromGrpcStatus,
@@ -27,7 +21,13 @@ import {
   type SerializedError,
   streamError,
 } from "../src/index.js";
-import { encodeStatus } from "../src/testing.js";
+import { encodeStatus } from "../src/testing/index.js";
+import {
+  DETAIL_SCHEMAS,
+  KNOWN_DETAIL_TYPES,
+  type KnownDetailType,
+  type StatusDetail,
+} from "../src/wire/details.js";
 import { encodeStatusBlob, errorInfo, retryInfo } from "./support/encoder.js";
 import { serviceError } from "./support/transport.js";
 

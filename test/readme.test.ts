@@ -2,8 +2,8 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 // @ts-expect-error: a plain ES module script without declarations
 import { BLOCKS, blockOf, renderBlocks, renderHierarchy } from "../scripts/readme.mjs";
-import * as catalogue from "../src/catalogue.js";
 import * as api from "../src/index.js";
+import * as catalogue from "../src/presets/cwsandbox/catalogue.js";
 
 const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
 const blocks: Record<string, string> = renderBlocks(api, catalogue);

@@ -51,7 +51,7 @@ function portability(engine: string, found: NodeOnlyImport[]): Plugin {
     name: "portability",
     setup(esbuild) {
       esbuild.onResolve({ filter: /^sandbox-sdk-errors(\/testing)?$/ }, (args) => ({
-        path: source(args.path.endsWith("/testing") ? "testing.ts" : "index.ts"),
+        path: source(args.path.endsWith("/testing") ? "testing/index.ts" : "index.ts"),
       }));
       esbuild.onResolve({ filter: /.*/ }, (args) => {
         if (!isNodeOnly(args.path)) return undefined;

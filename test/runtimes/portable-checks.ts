@@ -30,7 +30,7 @@ import {
   STATUS_DETAILS_KEY,
   ValidationError,
 } from "../../src/index.js";
-import type { StatusInit } from "../../src/testing.js";
+import type { StatusInit } from "../../src/testing/index.js";
 import vectorsFile from "../fixtures/status-details.json" with { type: "json" };
 
 /** What one check reports: its name, and on failure what went wrong (message and first frames). */
@@ -194,10 +194,10 @@ function errorClass(name: string): typeof SandboxSdkError {
   return value as typeof SandboxSdkError;
 }
 
-let testingKit: Promise<typeof import("../../src/testing.js")> | undefined;
+let testingKit: Promise<typeof import("../../src/testing/index.js")> | undefined;
 /** The testing kit, loaded once and lazily: see the module comment. */
-function loadTestingKit(): Promise<typeof import("../../src/testing.js")> {
-  testingKit ??= import("../../src/testing.js");
+function loadTestingKit(): Promise<typeof import("../../src/testing/index.js")> {
+  testingKit ??= import("../../src/testing/index.js");
   return testingKit;
 }
 

@@ -4,8 +4,9 @@
  * timers were left, then returns; a leaked timer would also keep this process alive for ten
  * minutes, which the test sees as a timeout.
  */
-import { SandboxNotFoundError, SandboxUnavailableError } from "../../src/errors.js";
-import { retry } from "../../src/retry.js";
+
+import { retry } from "../../src/edge/retry.js";
+import { SandboxNotFoundError, SandboxUnavailableError } from "../../src/presets/cwsandbox/errors.js";
 
 const TEN_MINUTES = 600_000;
 const scenario = process.argv[2];

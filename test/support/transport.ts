@@ -1,7 +1,7 @@
 /** Transport errors as grpc-js and protobuf-ts make them, for the mapping tests. */
 import { Metadata, status } from "@grpc/grpc-js";
 import { RpcError } from "@protobuf-ts/runtime-rpc";
-import { STATUS_DETAILS_KEY } from "../../src/status-details.js";
+import { STATUS_DETAILS_KEY } from "../../src/wire/status-details.js";
 
 export interface GrpcJsError extends Error {
   code: number;

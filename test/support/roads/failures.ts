@@ -21,11 +21,11 @@ import {
   type Row,
   SCOPE_RULES,
   saysTooLarge,
-} from "../../../src/catalogue.js";
-import { ERROR_DOMAIN, GRPC_CODE_NAMES, GrpcCode, Reason } from "../../../src/codes.js";
-import type { StatusDetail } from "../../../src/details.js";
-import type { MappingContext, MappingScope } from "../../../src/errors.js";
-import type { FieldViolation } from "../../../src/status-details.js";
+} from "../../../src/presets/cwsandbox/catalogue.js";
+import type { MappingContext, MappingScope } from "../../../src/presets/cwsandbox/errors.js";
+import { ERROR_DOMAIN, GRPC_CODE_NAMES, GrpcCode, Reason } from "../../../src/wire/codes.js";
+import type { StatusDetail } from "../../../src/wire/details.js";
+import type { FieldViolation } from "../../../src/wire/status-details.js";
 import type { Failure } from "../transports/script.js";
 
 /** Where a retry hint travels. */

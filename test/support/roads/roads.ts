@@ -14,7 +14,7 @@ import {
   niceGrpcErrorMiddleware,
   type SandboxSdkError,
 } from "../../../src/index.js";
-import { toStatusJson } from "../../../src/testing.js";
+import { toStatusJson } from "../../../src/testing/index.js";
 import { type ConnectProtocol, type ConnectServer, startConnectServer } from "../transports/connect.js";
 import { SandboxService } from "../transports/gen/sandbox_pb.js";
 import { type GrpcJsClient, type GrpcJsServer, startGrpcJsServer } from "../transports/grpc-js.js";

@@ -7,7 +7,7 @@
 import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
-import { toServiceError } from "../../../src/testing.js";
+import { toServiceError } from "../../../src/testing/index.js";
 import { SandboxService } from "../sandbox-service.js";
 import {
   type AttachInput,

@@ -21,7 +21,7 @@ import {
   type ServiceImplementation,
 } from "nice-grpc";
 import { errorDetailsClientMiddleware } from "nice-grpc-error-details";
-import { STATUS_DETAILS_KEY } from "../../../src/status-details.js";
+import { STATUS_DETAILS_KEY } from "../../../src/wire/status-details.js";
 import { SandboxService } from "../sandbox-service.js";
 import { StreamService } from "./grpc-js.js";
 import {

@@ -4,7 +4,7 @@
  * connect-node, nice-grpc) reads the same {@link Script}, so one failure travels every road and the
  * tests compare what arrives.
  */
-import { encodeStatus, type StatusInit } from "../../../src/testing.js";
+import { encodeStatus, type StatusInit } from "../../../src/testing/index.js";
 import { decodeStatusBlob } from "../encoder.js";
 
 /**

@@ -1,0 +1,297 @@
+/**
+ * Errors as data: `toJSON` for logs and for crossing worker or process boundaries, `fromJSON` to
+ * rebuild them (checking every field, since the JSON may have been anywhere), and what `util.inspect`
+ * shows. Portable: bytes travel as base64 without `Buffer`.
+ */
+
+import { base64Decode, base64Encode, isUint8Array } from "../wire/bytes.js";
+import { readKnownDetail } from "../wire/detail-objects.js";
+import { isKnownDetailType, type StatusDetail } from "../wire/details.js";
+import type { FieldViolation } from "../wire/status-details.js";
+import { classNamed, hasBrand, ownFieldsOf } from "./brands.js";
+
+/** A `StatusDetail` in JSON: an unknown detail's bytes as a base64 string. */
+export type SerializedStatusDetail =
+  | Exclude<StatusDetail, { type: "Unknown" }>
+  | { readonly type: "Unknown"; readonly typeUrl: string; readonly value: string; readonly json?: unknown };
+
+/** A cause that is not an error of this package, as `toJSON` writes it. */
+export interface SerializedCause {
+  name: string;
+  message: string;
+  code?: string | number;
+}
+
+/** The output of `SandboxSdkError.prototype.toJSON`. */
+export interface SerializedError {
+  name: string;
+  message: string;
+  retryable?: boolean;
+  reason?: string;
+  domain?: string;
+  metadata?: Record<string, string>;
+  retryDelay?: number;
+  grpcCode?: number;
+  details?: SerializedStatusDetail[];
+  requestId?: string;
+  stack?: string;
+  cause?: SerializedError | SerializedCause;
+  /** The class's own fields (`sandboxId`, `filepath`, `fieldViolations`, ...). */
+  [field: string]: unknown;
+}
+
+/** What serialisation needs of an error: its public fields (an interface, to keep this module free of the classes). */
+interface SerializableError extends Error {
+  readonly retryable: boolean;
+  readonly cause?: unknown;
+}
+
+/** The common fields every error has, in the order JSON and inspection show them. */
+export const COMMON_FIELDS = [
+  "reason",
+  "domain",
+  "metadata",
+  "retryDelay",
+  "grpcCode",
+  "details",
+  "requestId",
+] as const;
+
+/** How deep causes that are errors of this package are followed. */
+const MAX_CAUSE_DEPTH = 8;
+/** How deep plain data inside a field is converted (details nest three levels; user data may loop). */
+const MAX_VALUE_DEPTH = 32;
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null;
+}
+
+/** Whether `value` is an error of this package (any copy). */
+const isBranded = (value: unknown): value is SerializableError => hasBrand(value, "SandboxSdkError");
+
+/** The common fields, then the class's own, with their values. */
+export function publicFields(error: object): [string, unknown][] {
+  const self = error as Record<string, unknown>;
+  const fields: [string, unknown][] = COMMON_FIELDS.map((field) => [field, self[field]]);
+  for (const [field] of ownFieldsOf(error)) fields.push([field, self[field]]);
+  return fields;
+}
+
+/** Converts bytes to base64 and null-prototype maps to plain objects, deeply (to a bounded depth). */
+function toJsonValue(value: unknown, depth = 0): unknown {
+  if (isUint8Array(value)) return base64Encode(value);
+  if (!isObject(value) || depth > MAX_VALUE_DEPTH) return isObject(value) ? undefined : value;
+  if (Array.isArray(value)) return value.map((entry) => toJsonValue(entry, depth + 1));
+  const plain: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    // defineProperty: a key such as "__proto__" stays data.
+    Object.defineProperty(plain, key, {
+      value: toJsonValue(value[key], depth + 1),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return plain;
+}
+
+function serializeCause(cause: unknown, depth: number): SerializedError | SerializedCause {
+  // An error of this package (from any copy) is serialised in full, to a bounded depth.
+  if (isBranded(cause) && depth < MAX_CAUSE_DEPTH) return serializeError(cause, depth + 1);
+  let name = "Error";
+  let message: string;
+  let code: unknown;
+  try {
+    if (isObject(cause)) {
+      if (typeof cause.name === "string") name = cause.name;
+      message = typeof cause.message === "string" ? cause.message : String(cause);
+      code = cause.code;
+    } else {
+      message = String(cause);
+    }
+  } catch {
+    message = "[unreadable cause]";
+  }
+  const result: SerializedCause = { name, message };
+  if (typeof code === "string" || typeof code === "number") result.code = code;
+  return result;
+}
+
+/** `toJSON`'s work: see `SandboxSdkError.prototype.toJSON`. */
+export function serializeError(error: SerializableError, depth = 0): SerializedError {
+  const json: SerializedError = { name: error.name, message: error.message, retryable: error.retryable };
+  for (const [field, value] of publicFields(error)) {
+    if (value !== undefined) json[field] = toJsonValue(value);
+  }
+  if (error.stack !== undefined) json.stack = error.stack;
+  if ("cause" in error) json.cause = serializeCause(error.cause, depth);
+  return json;
+}
+
+// ---------------------------------------------------------------------------------------------
+// fromJSON: every field checked, since the JSON may have been anywhere
+// ---------------------------------------------------------------------------------------------
+
+const asString = (value: unknown): string | undefined => (typeof value === "string" ? value : undefined);
+
+/** A detail as `toJSON` wrote it, read back through its type's schema (maps frozen, null-prototype). */
+function reviveDetail(detail: unknown): StatusDetail | undefined {
+  if (!isObject(detail) || typeof detail.type !== "string") return undefined;
+  if (detail.type === "Unknown") {
+    const value = typeof detail.value === "string" ? base64Decode(detail.value) : undefined;
+    if (value === undefined || typeof detail.typeUrl !== "string") return undefined;
+    return "json" in detail
+      ? { type: "Unknown", typeUrl: detail.typeUrl, value, json: detail.json }
+      : { type: "Unknown", typeUrl: detail.typeUrl, value };
+  }
+  if (!isKnownDetailType(detail.type)) return undefined;
+  try {
+    return readKnownDetail(detail.type, detail, "shape");
+  } catch {
+    return undefined;
+  }
+}
+
+function reviveViolations(value: unknown): readonly FieldViolation[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  const violations: FieldViolation[] = [];
+  for (const entry of value) {
+    if (isObject(entry) && typeof entry.field === "string" && typeof entry.description === "string") {
+      violations.push({ field: entry.field, description: entry.description });
+    }
+  }
+  return violations;
+}
+
+function reviveExecResult(value: unknown): unknown {
+  if (!isObject(value)) return undefined;
+  const { stdout, stderr, exitCode, command } = value;
+  if (typeof stdout !== "string" || typeof stderr !== "string" || typeof exitCode !== "number")
+    return undefined;
+  if (!Array.isArray(command) || !command.every((part) => typeof part === "string")) return undefined;
+  const result: Record<string, unknown> = { stdout, stderr, exitCode, command };
+  for (const key of ["stdoutBytes", "stderrBytes"]) {
+    const bytes = typeof value[key] === "string" ? base64Decode(value[key] as string) : undefined;
+    if (bytes !== undefined) result[key] = bytes;
+  }
+  return result;
+}
+
+/**
+ * How each field is read back: a value of the wrong type is left out. Own fields not listed here (a
+ * newer version's) are kept only when they are strings.
+ */
+const FIELD_READERS: Readonly<Record<string, (value: unknown) => unknown>> = {
+  reason: asString,
+  domain: asString,
+  requestId: asString,
+  metadata: (value) => (isObject(value) && !Array.isArray(value) ? value : undefined),
+  retryDelay: (value) => (typeof value === "number" && Number.isFinite(value) ? value : undefined),
+  grpcCode: (value) =>
+    Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 16 ? value : undefined,
+  details: (value) =>
+    Array.isArray(value)
+      ? value.map(reviveDetail).filter((detail): detail is StatusDetail => detail !== undefined)
+      : undefined,
+  fieldViolations: reviveViolations,
+  execResult: reviveExecResult,
+};
+
+function reviveField(field: string, value: unknown): unknown {
+  const reader = FIELD_READERS[field];
+  return reader === undefined ? asString(value) : reader(value);
+}
+
+type ErrorConstructor = new (message: string, options?: object) => SerializableError;
+
+function reviveCause(cause: unknown, fallback: ErrorConstructor, depth: number): unknown {
+  if (!isObject(cause)) return cause;
+  // An error of this package always has details and metadata in its JSON; a foreign cause never.
+  if (Array.isArray(cause.details) && isObject(cause.metadata) && depth < MAX_CAUSE_DEPTH) {
+    return reviveError(cause, fallback, depth + 1);
+  }
+  const error = new Error(typeof cause.message === "string" ? cause.message : "");
+  if (typeof cause.name === "string") error.name = cause.name;
+  if (typeof cause.code === "string" || typeof cause.code === "number") {
+    Object.assign(error, { code: cause.code });
+  }
+  return error;
+}
+
+/** `fromJSON`'s work: see `SandboxSdkError.fromJSON`. `fallback` is the root class. */
+export function reviveError(json: unknown, fallback: ErrorConstructor, depth = 0): SerializableError {
+  if (!isObject(json) || Array.isArray(json)) {
+    throw new TypeError("SandboxSdkError.fromJSON expects an object or the JSON text of one");
+  }
+  const named = typeof json.name === "string" ? classNamed(json.name) : undefined;
+  const ErrorType = (named as ErrorConstructor | undefined) ?? fallback;
+  const options: Record<string, unknown> = {};
+  for (const field of COMMON_FIELDS) {
+    const value = reviveField(field, json[field]);
+    if (value !== undefined) options[field] = value;
+  }
+  for (const [field] of ownFieldsOf(ErrorType.prototype)) {
+    const value = reviveField(field, json[field]);
+    if (value !== undefined) options[field] = value;
+  }
+  if ("cause" in json) options.cause = reviveCause(json.cause, fallback, depth);
+  const error = new ErrorType(typeof json.message === "string" ? json.message : "", options);
+  if (typeof json.stack === "string") {
+    Object.defineProperty(error, "stack", { value: json.stack, writable: true, configurable: true });
+  }
+  return error;
+}
+
+// ---------------------------------------------------------------------------------------------
+// util.inspect
+// ---------------------------------------------------------------------------------------------
+
+/** The errors being inspected right now, outermost first: a cause that is one of them is a cycle. */
+const inspecting: object[] = [];
+
+function isEmpty(field: string, value: unknown): boolean {
+  if (Array.isArray(value)) return value.length === 0;
+  return field === "metadata" && isObject(value) && Object.keys(value).length === 0;
+}
+
+/** Node's `inspect` options, as far as this module reads them. */
+export interface InspectOptions {
+  depth?: number | null;
+}
+
+/**
+ * What `util.inspect` shows for an error: its stack, then the fields that are set. Honours `depth`
+ * as Node does (an error past it shows as `[Name: message]`) and cycles (`[Circular *] Name`).
+ */
+export function inspectError(
+  error: SerializableError,
+  depth: number,
+  options: InspectOptions,
+  inspect?: (value: unknown, options?: object) => string,
+): string {
+  const head = error.stack ?? `${error.name}: ${error.message}`;
+  if (depth < 0) return `[${error.name}: ${error.message}]`;
+  if (inspecting.includes(error)) return `[Circular *] ${error.name}: ${error.message}`;
+  const shown: Record<string, unknown> = {};
+  for (const [field, value] of publicFields(error)) {
+    if (value !== undefined && !isEmpty(field, value)) shown[field] = value;
+  }
+  if ("cause" in error) shown.cause = error.cause;
+  if (Object.keys(shown).length === 0) return head;
+  if (inspect === undefined) return `${head} ${safeJson(shown)}`;
+  inspecting.push(error);
+  try {
+    // `depth` is what is left of the caller's depth at this error (Infinity for `depth: null`).
+    return `${head} ${inspect(shown, { ...options, depth: options.depth === null ? null : depth - 1 })}`;
+  } finally {
+    inspecting.pop();
+  }
+}
+
+function safeJson(value: unknown): string {
+  try {
+    return JSON.stringify(toJsonValue(value));
+  } catch {
+    return "{}";
+  }
+}
