@@ -36,6 +36,20 @@ export interface Failure {
   readonly status: ParsedStatus | undefined;
   /** Where the road keeps headers and trailers (for retry hints), in the order they are believed. */
   readonly headers: readonly unknown[];
+  /**
+   * What kind of failure this is when it did not come from the server: the caller's own abort or
+   * timeout (`"abort"`), the SDK's own request timeout (`"timeout"`, axios' `timeout of N ms
+   * exceeded`), or a failure to reach the server at all (`"network"`). `undefined` otherwise.
+   */
+  readonly kind?: "abort" | "timeout" | "network" | undefined;
+  /** The HTTP status of the response that carried the failure, where the road had one. */
+  readonly httpStatus?: number | undefined;
+  /**
+   * A REST error body as the server sent it, parsed (E2B's `{ code, message }`, NestJS's
+   * `{ statusCode, error, message }`): a catalogue's `reasonFields` are read from it. `undefined`
+   * for the gRPC statuses' own JSON forms (AIP-193, proto3 `Status`, Connect).
+   */
+  readonly body?: Readonly<Record<string, unknown>> | undefined;
 }
 
 /** A reader for one road: a {@link Failure}, or `undefined` when `error` is not of that road. */
