@@ -7,7 +7,7 @@ const shared: Options = {
   splitting: false,
   // The testing kit and the CLI use the main entry through the package's own name, so that one copy
   // of the classes is loaded at run time, whichever entries an application imports.
-  external: ["sandbox-sdk-errors"],
+  external: ["sandbox-sdk-errors", "sandbox-sdk-errors/modal"],
   // No rollup tree-shaking pass: it once folded a field set inside a decoder callback to its
   // initial value. esbuild's own dead-code removal is enough for a library this size.
 };
@@ -15,7 +15,7 @@ const shared: Options = {
 export default defineConfig([
   {
     ...shared,
-    entry: { index: "src/index.ts", testing: "src/testing/index.ts" },
+    entry: { index: "src/index.ts", testing: "src/testing/index.ts", modal: "src/presets/modal/index.ts" },
     format: ["esm", "cjs"],
     dts: true,
     // import.meta.url in the CommonJS build (the testing kit's lazy google-protobuf loader needs it).

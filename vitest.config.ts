@@ -8,6 +8,7 @@ export default defineConfig({
     // The entries import the main entry by the package's name; tests run them from source.
     alias: [
       { find: /^sandbox-sdk-errors\/testing$/, replacement: source("./src/testing/index.ts") },
+      { find: /^sandbox-sdk-errors\/modal$/, replacement: source("./src/presets/modal/index.ts") },
       { find: /^sandbox-sdk-errors$/, replacement: source("./src/index.ts") },
     ],
   },

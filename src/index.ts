@@ -1,20 +1,56 @@
 /**
  * sandbox-sdk-errors: the typed error hierarchy of a sandbox SDK.
  *
- * Map every gRPC failure with {@link fromGrpcStatus} and throw what comes back; catch with
- * `instanceof`; retry with {@link retry}, which honours the server's `RetryInfo`.
+ * Map every failure with {@link fromGrpcStatus} (or wrap the client once with
+ * {@link withErrorMapping}) and throw what comes back; catch with `instanceof`; retry with
+ * {@link retry}, which honours the server's `RetryInfo`. This entry is the CoreWeave sandbox preset;
+ * `sandbox-sdk-errors/modal` is Modal's, and {@link defineCatalogue} makes an SDK's own.
  *
  * @packageDocumentation
  */
+
+// Catalogues: the mapping rules as data.
 export {
-  type ErrorMappingContext,
-  type NiceGrpcCallOptions,
-  type NiceGrpcCallResult,
-  type NiceGrpcClientMiddleware,
-  type NiceGrpcMetadata,
-  type NiceGrpcMiddlewareCall,
-  niceGrpcErrorMiddleware,
-  withErrorMapping,
+  type Catalogue,
+  catalogueOf,
+  defineCatalogue,
+  defineMapping,
+  type Mapping,
+  type ResponseContext,
+} from "./catalogue/define.js";
+export type {
+  CatalogueContext,
+  CatalogueFailure,
+  CatalogueRows,
+  CatalogueSpec,
+  CodeName,
+  ErrorClass,
+  HeadersLike,
+  HttpStatusKey,
+  MessageFacts,
+  MessageSpec,
+  Row,
+  Rule,
+} from "./catalogue/spec.js";
+// The root, and what every class is made of.
+export { defineErrorClass, type ErrorClassOptions } from "./core/brands.js";
+export {
+  type ErrorOptionsOf,
+  type FromOptionsOf,
+  isSandboxSdkError,
+  SandboxSdkError,
+  type SandboxSdkErrorOptions,
+} from "./core/error.js";
+export type { SerializedCause, SerializedError, SerializedStatusDetail } from "./core/serialize.js";
+// The client's edge: adapters, retry, observability.
+export type {
+  AdapterContext,
+  ErrorMappingContext,
+  NiceGrpcCallOptions,
+  NiceGrpcCallResult,
+  NiceGrpcClientMiddleware,
+  NiceGrpcMetadata,
+  NiceGrpcMiddlewareCall,
 } from "./edge/adapters.js";
 export {
   type ErrorAttributes,
@@ -32,26 +68,38 @@ export {
   type RetryThrottleOptions,
   retry,
 } from "./edge/retry.js";
-export { assertSerializable, assertSyncFunction, MAX_SERIALIZABLE_DEPTH } from "./functions/functions.js";
-export { formatCommand, type ParsedException, parseExceptionFromStderr } from "./functions/process.js";
+// Functions and processes run in the sandbox.
 export {
   AsyncFunctionError,
+  FunctionError,
+  FunctionSerializationError,
+  type FunctionSerializationErrorOptions,
+} from "./functions/errors.js";
+export { assertSerializable, assertSyncFunction, MAX_SERIALIZABLE_DEPTH } from "./functions/functions.js";
+export {
+  formatCommand,
+  type ParsedException,
+  type ProcessResult,
+  parseExceptionFromStderr,
+} from "./functions/process.js";
+// The default preset: the CoreWeave sandbox service.
+export {
+  cwsandbox,
+  cwsandboxSpec,
+  fromGrpcStatus,
+  fromResponse,
+  isNotFound,
+  type MappingContext,
+  type MappingScope,
+  niceGrpcErrorMiddleware,
+  withErrorMapping,
+} from "./presets/cwsandbox/catalogue.js";
+export {
   AuthenticationError,
   ClientClosedError,
   DiscoveryError,
   DiscoveryValidationError,
-  type ErrorOptionsOf,
-  FunctionError,
-  FunctionSerializationError,
-  type FunctionSerializationErrorOptions,
-  fromGrpcStatus,
-  isNotFound,
-  isRetryable,
-  isSandboxSdkError,
-  type MappingContext,
-  type MappingScope,
   PermissionDeniedError,
-  type ProcessResult,
   ProfileNotFoundError,
   type ProfileNotFoundErrorOptions,
   RequestSizeError,
@@ -69,8 +117,6 @@ export {
   SandboxNotRunningError,
   SandboxRequestTimeoutError,
   SandboxResourceExhaustedError,
-  SandboxSdkError,
-  type SandboxSdkErrorOptions,
   SandboxSnapshotError,
   SandboxStreamBackpressureError,
   SandboxStreamTruncatedError,
@@ -79,9 +125,6 @@ export {
   SandboxTimeoutError,
   SandboxUnavailableError,
   SandboxValidationError,
-  type SerializedCause,
-  type SerializedError,
-  type SerializedStatusDetail,
   SnapshotBackendThrottledError,
   SnapshotBucketMismatchError,
   type SnapshotErrorOptions,
@@ -97,8 +140,12 @@ export {
   ValidationError,
   type ValidationErrorOptions,
 } from "./presets/cwsandbox/errors.js";
-export { type FetchMappingContext, fromResponse } from "./roads/response.js";
-export { ERROR_DOMAIN, GrpcCode, Reason, StreamCode } from "./wire/codes.js";
+export { ERROR_DOMAIN, Reason, StreamCode } from "./presets/cwsandbox/reasons.js";
+export { isRetryable } from "./presets/cwsandbox/retry-policy.js";
+
+// The wire: statuses and their details, in bytes and in JSON.
+export type { ResponseReadOptions } from "./roads/response.js";
+export { GrpcCode } from "./wire/codes.js";
 export type {
   BadRequestDetail,
   BadRequestFieldViolation,
@@ -130,3 +177,8 @@ export {
   type StatusDetailsValue,
 } from "./wire/status-details.js";
 export { parseStatusJson } from "./wire/status-json.js";
+
+/** The context of {@link fromResponse}: the mapping's, and how much of the body to read, until when. */
+export type FetchMappingContext = import("./catalogue/define.js").ResponseContext<
+  import("./presets/cwsandbox/catalogue.js").MappingContext
+>;

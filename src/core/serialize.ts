@@ -4,11 +4,11 @@
  * shows. Portable: bytes travel as base64 without `Buffer`.
  */
 
-import { base64Decode, base64Encode, isUint8Array } from "../wire/bytes.js";
-import { readKnownDetail } from "../wire/detail-objects.js";
+import { isUint8Array } from "../wire/bytes.js";
+import { readDetailShape } from "../wire/detail-shapes.js";
 import { isKnownDetailType, type StatusDetail } from "../wire/details.js";
 import type { FieldViolation } from "../wire/status-details.js";
-import { classNamed, hasBrand, ownFieldsOf } from "./brands.js";
+import { brandOf, classOfBrand, hasBrand, ownFieldsOf, presetOf } from "./brands.js";
 
 /** A `StatusDetail` in JSON: an unknown detail's bytes as a base64 string. */
 export type SerializedStatusDetail =
@@ -26,6 +26,8 @@ export interface SerializedCause {
 export interface SerializedError {
   name: string;
   message: string;
+  /** The preset of the class, for every preset but the default one (`"modal"`). */
+  preset?: string;
   retryable?: boolean;
   reason?: string;
   domain?: string;
@@ -34,6 +36,10 @@ export interface SerializedError {
   grpcCode?: number;
   details?: SerializedStatusDetail[];
   requestId?: string;
+  rawMessage?: string;
+  httpStatus?: number;
+  operation?: string;
+  sandboxId?: string;
   stack?: string;
   cause?: SerializedError | SerializedCause;
   /** The class's own fields (`sandboxId`, `filepath`, `fieldViolations`, ...). */
@@ -46,7 +52,10 @@ interface SerializableError extends Error {
   readonly cause?: unknown;
 }
 
-/** The common fields every error has, in the order JSON and inspection show them. */
+/**
+ * The fields every error has, in the order the constructor sets them and JSON and inspection show
+ * them; `X.from` carries them over.
+ */
 export const COMMON_FIELDS = [
   "reason",
   "domain",
@@ -55,6 +64,10 @@ export const COMMON_FIELDS = [
   "grpcCode",
   "details",
   "requestId",
+  "rawMessage",
+  "httpStatus",
+  "operation",
+  "sandboxId",
 ] as const;
 
 /** How deep causes that are errors of this package are followed. */
@@ -77,9 +90,28 @@ export function publicFields(error: object): [string, unknown][] {
   return fields;
 }
 
+/**
+ * Bytes as standard base64, with the runtime's own `btoa` (every supported runtime has it): the
+ * codec's lenient base64 stays out of a bundle that only serialises errors.
+ */
+function toBase64(bytes: Uint8Array): string {
+  let text = "";
+  for (let i = 0; i < bytes.length; i += 8192) text += String.fromCharCode(...bytes.subarray(i, i + 8192));
+  return btoa(text);
+}
+
+/** Standard base64 back to bytes (`toJSON`'s own output); `undefined` for text that is not base64. */
+function fromBase64(text: string): Uint8Array | undefined {
+  try {
+    return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+  } catch {
+    return undefined;
+  }
+}
+
 /** Converts bytes to base64 and null-prototype maps to plain objects, deeply (to a bounded depth). */
 function toJsonValue(value: unknown, depth = 0): unknown {
-  if (isUint8Array(value)) return base64Encode(value);
+  if (isUint8Array(value)) return toBase64(value);
   if (!isObject(value) || depth > MAX_VALUE_DEPTH) return isObject(value) ? undefined : value;
   if (Array.isArray(value)) return value.map((entry) => toJsonValue(entry, depth + 1));
   const plain: Record<string, unknown> = {};
@@ -119,7 +151,10 @@ function serializeCause(cause: unknown, depth: number): SerializedError | Serial
 
 /** `toJSON`'s work: see `SandboxSdkError.prototype.toJSON`. */
 export function serializeError(error: SerializableError, depth = 0): SerializedError {
-  const json: SerializedError = { name: error.name, message: error.message, retryable: error.retryable };
+  const json: SerializedError = { name: error.name, message: error.message };
+  const preset = presetOf(error);
+  if (preset !== undefined) json.preset = preset;
+  json.retryable = error.retryable;
   for (const [field, value] of publicFields(error)) {
     if (value !== undefined) json[field] = toJsonValue(value);
   }
@@ -138,43 +173,14 @@ const asString = (value: unknown): string | undefined => (typeof value === "stri
 function reviveDetail(detail: unknown): StatusDetail | undefined {
   if (!isObject(detail) || typeof detail.type !== "string") return undefined;
   if (detail.type === "Unknown") {
-    const value = typeof detail.value === "string" ? base64Decode(detail.value) : undefined;
+    const value = typeof detail.value === "string" ? fromBase64(detail.value) : undefined;
     if (value === undefined || typeof detail.typeUrl !== "string") return undefined;
     return "json" in detail
       ? { type: "Unknown", typeUrl: detail.typeUrl, value, json: detail.json }
       : { type: "Unknown", typeUrl: detail.typeUrl, value };
   }
   if (!isKnownDetailType(detail.type)) return undefined;
-  try {
-    return readKnownDetail(detail.type, detail, "shape");
-  } catch {
-    return undefined;
-  }
-}
-
-function reviveViolations(value: unknown): readonly FieldViolation[] | undefined {
-  if (!Array.isArray(value)) return undefined;
-  const violations: FieldViolation[] = [];
-  for (const entry of value) {
-    if (isObject(entry) && typeof entry.field === "string" && typeof entry.description === "string") {
-      violations.push({ field: entry.field, description: entry.description });
-    }
-  }
-  return violations;
-}
-
-function reviveExecResult(value: unknown): unknown {
-  if (!isObject(value)) return undefined;
-  const { stdout, stderr, exitCode, command } = value;
-  if (typeof stdout !== "string" || typeof stderr !== "string" || typeof exitCode !== "number")
-    return undefined;
-  if (!Array.isArray(command) || !command.every((part) => typeof part === "string")) return undefined;
-  const result: Record<string, unknown> = { stdout, stderr, exitCode, command };
-  for (const key of ["stdoutBytes", "stderrBytes"]) {
-    const bytes = typeof value[key] === "string" ? base64Decode(value[key] as string) : undefined;
-    if (bytes !== undefined) result[key] = bytes;
-  }
-  return result;
+  return readDetailShape(detail.type, detail);
 }
 
 /**
@@ -185,6 +191,11 @@ const FIELD_READERS: Readonly<Record<string, (value: unknown) => unknown>> = {
   reason: asString,
   domain: asString,
   requestId: asString,
+  rawMessage: asString,
+  operation: asString,
+  sandboxId: asString,
+  httpStatus: (value) =>
+    Number.isInteger(value) && (value as number) >= 100 && (value as number) <= 599 ? value : undefined,
   metadata: (value) => (isObject(value) && !Array.isArray(value) ? value : undefined),
   retryDelay: (value) => (typeof value === "number" && Number.isFinite(value) ? value : undefined),
   grpcCode: (value) =>
@@ -193,13 +204,16 @@ const FIELD_READERS: Readonly<Record<string, (value: unknown) => unknown>> = {
     Array.isArray(value)
       ? value.map(reviveDetail).filter((detail): detail is StatusDetail => detail !== undefined)
       : undefined,
-  fieldViolations: reviveViolations,
-  execResult: reviveExecResult,
 };
 
-function reviveField(field: string, value: unknown): unknown {
-  const reader = FIELD_READERS[field];
-  return reader === undefined ? asString(value) : reader(value);
+function reviveField(field: string, value: unknown, revive?: (json: unknown) => unknown): unknown {
+  const reader = revive ?? FIELD_READERS[field];
+  if (reader === undefined) return asString(value);
+  try {
+    return reader(value);
+  } catch {
+    return undefined;
+  }
 }
 
 type ErrorConstructor = new (message: string, options?: object) => SerializableError;
@@ -223,15 +237,16 @@ export function reviveError(json: unknown, fallback: ErrorConstructor, depth = 0
   if (!isObject(json) || Array.isArray(json)) {
     throw new TypeError("SandboxSdkError.fromJSON expects an object or the JSON text of one");
   }
-  const named = typeof json.name === "string" ? classNamed(json.name) : undefined;
+  const preset = typeof json.preset === "string" ? json.preset : undefined;
+  const named = typeof json.name === "string" ? classOfBrand(brandOf(json.name, preset)) : undefined;
   const ErrorType = (named as ErrorConstructor | undefined) ?? fallback;
   const options: Record<string, unknown> = {};
   for (const field of COMMON_FIELDS) {
     const value = reviveField(field, json[field]);
     if (value !== undefined) options[field] = value;
   }
-  for (const [field] of ownFieldsOf(ErrorType.prototype)) {
-    const value = reviveField(field, json[field]);
+  for (const [field, , revive] of ownFieldsOf(ErrorType.prototype)) {
+    const value = reviveField(field, json[field], revive);
     if (value !== undefined) options[field] = value;
   }
   if ("cause" in json) options.cause = reviveCause(json.cause, fallback, depth);

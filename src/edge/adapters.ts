@@ -13,12 +13,20 @@
  *
  * @packageDocumentation
  */
-import {
-  fromGrpcStatus,
-  isSandboxSdkError,
-  type MappingContext,
-  type SandboxSdkError,
-} from "../presets/cwsandbox/errors.js";
+import { isSandboxSdkError, type SandboxSdkError } from "../core/error.js";
+import { abortOf } from "../roads/failure.js";
+
+/**
+ * The mapping context an adapter hands its mapping (a catalogue's `CatalogueContext`; the default
+ * preset's `MappingContext`): an object whose fields the mapping reads.
+ */
+export type AdapterContext = object & { operation?: string | undefined };
+
+/** How an adapter maps one failure: a catalogue's `fromGrpcStatus`. */
+export type MapFailure<Context extends AdapterContext> = (
+  error: unknown,
+  context: Context,
+) => SandboxSdkError;
 
 /**
  * The mapping context of an adapter: one context for every call, or a function that builds it
@@ -31,7 +39,9 @@ import {
  * other than an object, the error is still mapped, without that context. `operation` defaults to
  * `method`; a context that sets `operation` overrides it.
  */
-export type ErrorMappingContext = MappingContext | ((method: string, request: unknown) => MappingContext);
+export type ErrorMappingContext<Context extends AdapterContext = AdapterContext> =
+  | Context
+  | ((method: string, request: unknown) => Context);
 
 type AnyFunction = (this: unknown, ...args: unknown[]) => unknown;
 
@@ -45,47 +55,65 @@ function kindOf(value: unknown): string {
 }
 
 /** The context for one failed call; never throws. */
-function resolveContext(
-  context: ErrorMappingContext | undefined,
+function resolveContext<Context extends AdapterContext>(
+  context: ErrorMappingContext<Context> | undefined,
   method: string,
   request: unknown,
-): MappingContext {
-  if (context === undefined) return { operation: method };
+): Context {
+  if (context === undefined) return { operation: method } as Context;
   try {
     const given: unknown = typeof context === "function" ? context(method, request) : context;
-    if (typeof given !== "object" || given === null) return { operation: method };
-    const resolved: MappingContext = { ...(given as MappingContext) };
+    if (typeof given !== "object" || given === null) return { operation: method } as Context;
+    const resolved = { ...(given as Context) };
     resolved.operation ??= method;
     return resolved;
   } catch {
     // A context function that throws (or a context with a throwing getter) must not lose the
     // error it was asked to describe: map it with the method name alone.
-    return { operation: method };
+    return { operation: method } as Context;
   }
 }
 
 /**
  * Maps the failures of one call. A call reports one failure in several places (a protobuf-ts call
  * rejects `response`, `status` and `trailers` with the same `RpcError`), so the last mapping is
- * kept: the same raw error gives the same mapped error, wherever it is read.
+ * kept: the same raw error gives the same mapped error, wherever it is read. The caller's own abort
+ * is never mapped (SPEC §13): what reaches the caller is the abort itself — the `signal.reason` the
+ * caller gave, from the call's own options or from the error's `cause`, else what the transport
+ * threw.
  */
 class CallMapping {
   private raw: unknown = NO_ERROR;
-  private mapped: SandboxSdkError | undefined;
+  private mapped: unknown;
 
   constructor(
     private readonly method: string,
     private readonly request: unknown,
-    private readonly context: ErrorMappingContext | undefined,
+    private readonly context: ErrorMappingContext<AdapterContext> | undefined,
+    private readonly mapFailure: MapFailure<AdapterContext>,
+    private readonly signal: AbortSignal | undefined,
   ) {}
 
-  map(error: unknown): SandboxSdkError {
+  /** What the caller receives for `error`: the mapped error, or the caller's own abort. */
+  map(error: unknown): unknown {
     if (isSandboxSdkError(error)) return error;
-    if (this.mapped !== undefined && this.raw === error) return this.mapped;
-    const mapped = fromGrpcStatus(error, resolveContext(this.context, this.method, this.request));
+    if (this.raw === error) return this.mapped;
+    const mapped =
+      this.abortOf(error) ?? this.mapFailure(error, resolveContext(this.context, this.method, this.request));
     this.raw = error;
     this.mapped = mapped;
     return mapped;
+  }
+
+  private abortOf(error: unknown): unknown {
+    const signal = this.signal;
+    try {
+      // connect-es's `ConnectError.from(abort)` keeps no cause: the call's own signal says it.
+      if (signal?.aborted === true) return signal.reason ?? abortOf(error) ?? error;
+    } catch {
+      // A hostile signal: read the error alone.
+    }
+    return abortOf(error);
   }
 
   /** For `promise.then(undefined, call.reject)`. */
@@ -300,15 +328,23 @@ function requestMessage(request: unknown): unknown {
  * The method `name` of `client`, mapping its failures. A last argument that is a function is the
  * grpc-js callback: it receives the mapped error. `this` is always the original client.
  */
-function mapMethod(
+function mapMethod<Context extends AdapterContext>(
   client: object,
   name: string,
   method: AnyFunction,
-  context: ErrorMappingContext | undefined,
+  context: ErrorMappingContext<Context> | undefined,
+  mapFailure: MapFailure<Context>,
 ): AnyFunction {
   const takesRequestStream = streamsRequests(client, name, method);
   return function mappedMethod(this: unknown, ...args: unknown[]): unknown {
-    const call = new CallMapping(name, takesRequestStream ? undefined : requestMessage(args[0]), context);
+    const request = takesRequestStream ? undefined : requestMessage(args[0]);
+    const call = new CallMapping(
+      name,
+      request,
+      context as ErrorMappingContext<AdapterContext> | undefined,
+      mapFailure as MapFailure<AdapterContext>,
+      callSignal(args),
+    );
     const last = args.length - 1;
     const callback = args[last];
     const reportsByCallback = typeof callback === "function";
@@ -329,6 +365,23 @@ function mapMethod(
     }
     return mapOutcome(result, call, reportsByCallback);
   };
+}
+
+/**
+ * The signal in a call's own options (connect-es's and nice-grpc's `signal`, protobuf-ts's `abort`),
+ * by which an adapter knows a failure is the caller's abort even when the transport kept no cause.
+ */
+function callSignal(args: readonly unknown[]): AbortSignal | undefined {
+  for (let i = 1; i < args.length; i++) {
+    const options = args[i];
+    if (!isObjectLike(options) || typeof options === "function") continue;
+    for (const key of ["signal", "abort"]) {
+      const signal = readProperty(options, key);
+      if (isObjectLike(signal) && typeof readProperty(signal, "aborted") === "boolean")
+        return signal as unknown as AbortSignal;
+    }
+  }
+  return undefined;
 }
 
 /** Throws a `TypeError` naming `caller` unless `context` is absent, an object or a function. */
@@ -386,7 +439,11 @@ function isPlainProperty(property: PropertyKey, value: unknown): boolean {
  * }
  * ```
  */
-export function withErrorMapping<T extends object>(client: T, context?: ErrorMappingContext): T {
+export function wrapClient<T extends object, Context extends AdapterContext>(
+  client: T,
+  context: ErrorMappingContext<Context> | undefined,
+  mapFailure: MapFailure<Context>,
+): T {
   if (typeof client !== "object" || client === null) {
     throw new TypeError(
       `withErrorMapping: expected a client object (grpc-js, protobuf-ts, connect-es or nice-grpc), got ${kindOf(client)}`,
@@ -401,7 +458,7 @@ export function withErrorMapping<T extends object>(client: T, context?: ErrorMap
     if (isPlainProperty(property, value)) return value;
     const known = wrapped.get(property);
     if (known !== undefined && known.method === value) return known.mapped;
-    const mapped = mapMethod(client, property as string, value as AnyFunction, context);
+    const mapped = mapMethod(client, property as string, value as AnyFunction, context, mapFailure);
     wrapped.set(property, { method: value, mapped });
     return mapped;
   };
@@ -452,6 +509,8 @@ export interface NiceGrpcMetadata {
 
 /** nice-grpc's `CallOptions`, as far as the middleware touches them. */
 export interface NiceGrpcCallOptions {
+  /** Aborts the call. */
+  signal?: AbortSignal;
   /** Called with the call's response headers when they arrive. */
   onHeader?(header: NiceGrpcMetadata): void;
   /** Called with the call's trailers when they arrive. */
@@ -551,7 +610,10 @@ function keptMetadata(
  * // A failing call now throws a SandboxSdkError with reason, retryDelay and details.
  * ```
  */
-export function niceGrpcErrorMiddleware(context?: ErrorMappingContext): NiceGrpcClientMiddleware {
+export function errorMiddleware<Context extends AdapterContext>(
+  context: ErrorMappingContext<Context> | undefined,
+  mapFailure: MapFailure<Context>,
+): NiceGrpcClientMiddleware {
   checkContext("niceGrpcErrorMiddleware", context);
   return async function* niceGrpcErrorMapping<Request, Response>(
     call: NiceGrpcMiddlewareCall<Request, Response>,
@@ -572,6 +634,11 @@ export function niceGrpcErrorMiddleware(context?: ErrorMappingContext): NiceGrpc
         },
       });
     } catch (error) {
+      // The caller's own abort is re-thrown as the reason the caller gave (SPEC §13).
+      const signal = readProperty(options, "signal");
+      if (isObjectLike(signal) && readProperty(signal, "aborted") === true) {
+        throw readProperty(signal, "reason") ?? error;
+      }
       if (!isNiceGrpcClientError(error)) throw error;
       const kept = keptMetadata(header, trailer);
       if (kept !== undefined && readProperty(error, "metadata") === undefined) {
@@ -587,7 +654,7 @@ export function niceGrpcErrorMiddleware(context?: ErrorMappingContext): NiceGrpc
         }
       }
       const method = methodName(String(readProperty(call.method, "path") ?? ""));
-      throw fromGrpcStatus(error, resolveContext(context, method, requestMessage(call.request)));
+      throw mapFailure(error, resolveContext(context, method, requestMessage(call.request)));
     }
   };
 }

@@ -5,7 +5,8 @@
  * of the API the application uses.
  */
 
-import { isRetryable, isSandboxSdkError } from "../presets/cwsandbox/errors.js";
+import { brandOfValue } from "../core/brands.js";
+import { isSandboxSdkError } from "../core/error.js";
 import { read } from "../roads/failure.js";
 import { GRPC_CODE_NAMES } from "../wire/codes.js";
 
@@ -25,19 +26,30 @@ export type ErrorAttributes = {
   readonly "rpc.response.status_code"?: string;
   /** The gRPC code as a number from 0 to 16, when `grpcCode` is one of the 17. */
   readonly "rpc.grpc.status_code"?: number;
-  /** The error's class name, such as `SandboxNotFoundError`. */
+  /**
+   * The error's class, such as `SandboxNotFoundError`; qualified by its preset for every preset but
+   * the default one (`modal.NotFoundError`), so two presets' same-named classes stay apart.
+   */
   readonly "sandbox.error.class"?: string;
   /** `ErrorInfo.reason`, such as `CWSANDBOX_SANDBOX_NOT_FOUND`. */
   readonly "sandbox.error.reason"?: string;
   /** `ErrorInfo.domain`, such as `cwsandbox.com`. */
   readonly "sandbox.error.domain"?: string;
-  /** Whether retrying the call may succeed: `isRetryable(error)`. */
+  /** Whether retrying the call may succeed: the error's `retryable`. */
   readonly "sandbox.error.retryable"?: boolean;
   /** The server's `RetryInfo` delay, in milliseconds, as sent. */
   readonly "sandbox.error.retry_delay_ms"?: number;
   /** `RequestInfo.request_id`: the key to the server's own logs. */
   readonly "sandbox.request_id"?: string;
-  /** One entry of `ErrorInfo.metadata`, only with `includeMetadata`. */
+  /** What the SDK was doing: the error's `operation`. */
+  readonly "sandbox.operation"?: string;
+  /** The sandbox concerned: the error's `sandboxId`. */
+  readonly "sandbox.id"?: string;
+  /**
+   * One entry of `ErrorInfo.metadata`, only with `includeMetadata`: at most
+   * {@link MAX_METADATA_ATTRIBUTES} of them (the first keys, in order), each value cut at
+   * {@link MAX_METADATA_VALUE_LENGTH} characters.
+   */
   readonly [metadataKey: `sandbox.error.metadata.${string}`]: string;
 };
 
@@ -63,6 +75,14 @@ export interface SpanLike {
   /** `Span.recordException`: adds the `exception` event. */
   recordException(exception: unknown): unknown;
 }
+
+/**
+ * The most `sandbox.error.metadata.*` attributes one error gives: a server may send thousands of
+ * metadata entries, and an OpenTelemetry SDK keeps 128 attributes a span by default.
+ */
+export const MAX_METADATA_ATTRIBUTES = 64;
+/** The longest metadata value an attribute carries, in characters; longer ones are cut. */
+export const MAX_METADATA_VALUE_LENGTH = 1024;
 
 /** `SpanStatusCode.ERROR` of `@opentelemetry/api`, a stable part of the OpenTelemetry spec. */
 const SPAN_STATUS_ERROR = 2;
@@ -139,7 +159,7 @@ function describeSdkError(
   withMetadata: boolean,
 ): void {
   const field = (name: string): unknown => read(error, name);
-  const className = nonEmptyString(field("name"));
+  const className = qualifiedName(error, nonEmptyString(field("name")));
   const code = field("grpcCode");
   if (typeof code === "number" && Number.isInteger(code) && code >= 0 && code < GRPC_CODE_NAMES.length) {
     const codeName = GRPC_CODE_NAMES[code] as string;
@@ -154,13 +174,17 @@ function describeSdkError(
   if (typeof reason === "string") attributes["sandbox.error.reason"] = reason;
   const domain = field("domain");
   if (typeof domain === "string") attributes["sandbox.error.domain"] = domain;
-  attributes["sandbox.error.retryable"] = isRetryable(error);
+  attributes["sandbox.error.retryable"] = field("retryable") === true;
   const retryDelay = field("retryDelay");
   if (typeof retryDelay === "number" && Number.isFinite(retryDelay)) {
     attributes["sandbox.error.retry_delay_ms"] = retryDelay;
   }
   const requestId = field("requestId");
   if (typeof requestId === "string") attributes["sandbox.request_id"] = requestId;
+  const operation = field("operation");
+  if (typeof operation === "string") attributes["sandbox.operation"] = operation;
+  const sandboxId = field("sandboxId");
+  if (typeof sandboxId === "string") attributes["sandbox.id"] = sandboxId;
   if (withMetadata) addMetadata(field("metadata"), attributes);
 }
 
@@ -172,10 +196,25 @@ function addMetadata(metadata: unknown, attributes: Record<string, string | numb
   } catch {
     return;
   }
+  let added = 0;
   for (const key of keys) {
+    if (added === MAX_METADATA_ATTRIBUTES) break;
     const value = read(metadata, key);
-    if (typeof value === "string") attributes[`sandbox.error.metadata.${key}`] = value;
+    if (typeof value !== "string") continue;
+    attributes[`sandbox.error.metadata.${key}`] =
+      value.length > MAX_METADATA_VALUE_LENGTH ? value.slice(0, MAX_METADATA_VALUE_LENGTH) : value;
+    added++;
   }
+}
+
+/**
+ * The class name qualified by its preset: the class's brand when it is the class's own (its name
+ * and the brand's last part agree), else its name (a class of an SDK's own catalogue).
+ */
+function qualifiedName(error: object, name: string | undefined): string | undefined {
+  const brand = brandOfValue(error);
+  if (brand === undefined || name === undefined) return name;
+  return brand === name || brand.endsWith(`.${name}`) ? brand : name;
 }
 
 function includeMetadata(options: OtelAttributesOptions | undefined): boolean {

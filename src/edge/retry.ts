@@ -3,7 +3,8 @@
  * hint and backing off with decorrelated jitter otherwise, within a time budget; optionally with a
  * timeout per attempt and gRPC's retry throttling shared between calls.
  */
-import { isRetryable, SandboxRequestTimeoutError } from "../presets/cwsandbox/errors.js";
+import { SandboxRequestTimeoutError } from "../presets/cwsandbox/errors.js";
+import { isRetryable } from "../presets/cwsandbox/retry-policy.js";
 
 /** What `retry` hands to the operation on each call. */
 export interface RetryContext {

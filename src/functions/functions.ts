@@ -2,7 +2,7 @@
  * Checks on a function to run in the sandbox, and on its arguments, made before anything leaves the
  * client: the arguments travel as JSON, and the sandbox calls the function without awaiting it.
  */
-import { AsyncFunctionError, FunctionSerializationError } from "../presets/cwsandbox/errors.js";
+import { AsyncFunctionError, FunctionSerializationError } from "./errors.js";
 
 /**
  * The deepest nesting of arrays and objects that {@link assertSerializable} accepts. V8's
@@ -180,7 +180,7 @@ const NON_ELEMENTS: Problem = {
   what: "an array with properties that are not elements",
   fix: "put them in an object instead",
 };
-const TOO_DEEP: Problem = { what: `nested more than ${MAX_SERIALIZABLE_DEPTH} levels deep` };
+const TOO_DEEP: Problem = { what: "nested more than 512 levels deep (MAX_SERIALIZABLE_DEPTH)" };
 const UNDEFINED: Problem = { what: "undefined", fix: "use null instead, or leave the property out" };
 const FUNCTION: Problem = { what: "a function" };
 const SYMBOL: Problem = { what: "a symbol" };

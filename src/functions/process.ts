@@ -3,6 +3,19 @@
  * stderr, and a command line as a person would type it.
  */
 
+/** What a process run in the sandbox produced. */
+export interface ProcessResult {
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly exitCode: number;
+  /** The command and its arguments. */
+  readonly command: readonly string[];
+  /** The raw bytes of stdout, when the SDK kept them. */
+  readonly stdoutBytes?: Uint8Array;
+  /** The raw bytes of stderr, when the SDK kept them. */
+  readonly stderrBytes?: Uint8Array;
+}
+
 /** What {@link parseExceptionFromStderr} found. */
 export interface ParsedException {
   /** The exception's type, such as `ValueError` or `mypkg.CustomError`. */

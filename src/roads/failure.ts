@@ -7,8 +7,15 @@
  * here, so adding a road is one reader (and its tests), nothing else.
  */
 
+import { hasBrand } from "../core/brands.js";
 import { isUint8Array } from "../wire/bytes.js";
-import { GRPC_CODE_NAMES, GrpcCode, toGrpcCode } from "../wire/codes.js";
+import {
+  codeOfAip193HttpStatus,
+  codeOfBareHttpStatus,
+  GRPC_CODE_NAMES,
+  GrpcCode,
+  toGrpcCode,
+} from "../wire/codes.js";
 import { readDetailObject } from "../wire/detail-objects.js";
 import { isKnownDetailType, type StatusDetail } from "../wire/details.js";
 import {
@@ -18,7 +25,7 @@ import {
   STATUS_DETAILS_KEY,
   statusFromDetails,
 } from "../wire/status-details.js";
-import { decodeDetailBytes, readStatusJson } from "../wire/status-json.js";
+import { decodeDetailBytes, readStatusJson, type StatusJsonBody } from "../wire/status-json.js";
 import { retryHintOf } from "./retry-hints.js";
 
 /** One failure, as every road's reader normalises it. */
@@ -74,6 +81,9 @@ function hasGet(value: unknown): boolean {
 }
 
 const NO_HEADERS: readonly unknown[] = [];
+
+/** How far `cause` chains are followed, looking for an abort or a network failure underneath. */
+const MAX_CAUSE_DEPTH = 4;
 
 /** The status in a trailer container: `Metadata`/`Headers` (`get`), or a record keyed by the name. */
 function trailerStatus(container: unknown, options: DecodeOptions): ParsedStatus | undefined {
@@ -135,6 +145,12 @@ const richClientError: Reader = (error) => {
     const entry = read(extra, String(i));
     const $type = read(entry, "$type");
     if (typeof $type !== "string") continue;
+    if ($type === "google.protobuf.Any") {
+      // A detail the server sent as a type nice-grpc-error-details does not know: the Any it wraps.
+      const wrapped = anyDetail(entry);
+      if (wrapped !== undefined) decoded.push(wrapped);
+      continue;
+    }
     const name = $type.startsWith("google.rpc.") ? $type.slice("google.rpc.".length) : "";
     decoded.push(
       readDetailObject(
@@ -200,23 +216,177 @@ const rpcError: Reader = (error, options) => {
   };
 };
 
+/** Whether `error` itself is an abort or timeout of the caller's (not of the service). */
+function isAbortItself(error: unknown): boolean {
+  // An error of this package (Modal's `TimeoutError` shares the name) was mapped already.
+  if (hasBrand(error, "SandboxSdkError")) return false;
+  const name = read(error, "name");
+  if (name === "AbortError" || name === "TimeoutError") {
+    // A gRPC error that happens to bear the name (a numeric code and string details) is the service's.
+    return !(typeof read(error, "code") === "number" && typeof read(error, "details") === "string");
+  }
+  // axios' CanceledError; grpc-js's own cancellation of a call the client cancelled.
+  if (name === "CanceledError" || read(error, "code") === "ERR_CANCELED") return true;
+  return read(error, "code") === GrpcCode.CANCELLED && read(error, "details") === "Cancelled on client";
+}
+
 /**
- * An abort: a `DOMException` or Node `AbortError` (`CANCELLED`) or `TimeoutError`
- * (`DEADLINE_EXCEEDED`), as `fetch`, `AbortSignal.timeout` and Node's own APIs throw them. Its
- * `code`, for a `DOMException`, is a legacy DOM number, not a gRPC code. (A gRPC error that happens
- * to bear the name, with a numeric code and string `details`, was read by the grpc-js reader.)
+ * The abort to re-throw for `error` when it is the caller's own abort or timeout (SPEC §13): the
+ * `AbortError`/`TimeoutError` found in its `cause` chain (the `signal.reason` the caller gave, where
+ * the transport kept it), else `error` itself; `undefined` when `error` is no abort.
+ */
+export function abortOf(error: unknown): unknown {
+  let current = error;
+  for (let depth = 0; depth <= MAX_CAUSE_DEPTH; depth++) {
+    if (isAbortItself(current)) {
+      // The innermost abort is the caller's own reason; an outer one (a ConnectError) is the road's.
+      const inner = abortOf(read(current, "cause"));
+      return inner ?? current;
+    }
+    current = read(current, "cause");
+    if (current === undefined || current === null) return undefined;
+  }
+  return undefined;
+}
+
+/**
+ * An abort: a `DOMException` or `Error` named `AbortError` (CANCELLED) or `TimeoutError`
+ * (DEADLINE_EXCEEDED), as `fetch`, `AbortSignal.timeout` and Node's own APIs throw them; nice-grpc's
+ * `AbortError`; axios' `CanceledError`; grpc-js CANCELLED "Cancelled on client"; any road's error
+ * whose `cause` is one. Nothing came from the server: the code only tells aborted from timed out.
  */
 const abortError: Reader = (error) => {
-  const name = read(error, "name");
-  const code =
-    name === "AbortError"
-      ? GrpcCode.CANCELLED
-      : name === "TimeoutError"
-        ? GrpcCode.DEADLINE_EXCEEDED
-        : undefined;
-  if (code === undefined) return undefined;
-  const message = stringOrUndefined(read(error, "message"));
-  return { code, rawMessage: message, fallbackMessage: message, status: undefined, headers: NO_HEADERS };
+  const abort = abortOf(error);
+  if (abort === undefined) return undefined;
+  const timedOut = read(abort, "name") === "TimeoutError";
+  return {
+    kind: "abort",
+    code: timedOut ? GrpcCode.DEADLINE_EXCEEDED : GrpcCode.CANCELLED,
+    rawMessage: undefined,
+    fallbackMessage: stringOrUndefined(read(error, "message")),
+    status: undefined,
+    headers: NO_HEADERS,
+  };
+};
+
+/** What `fetch` says when it cannot reach the server, in each engine's words. */
+const FETCH_FAILURES = new Set([
+  "Failed to fetch", // Chromium
+  "fetch failed", // Node (undici)
+  "Load failed", // Safari
+  "NetworkError when attempting to fetch resource.", // Firefox
+]);
+
+/** Node's system errors that mean the server could not be reached (or the connection was lost). */
+const SYSTEM_ERRORS = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ETIMEDOUT",
+  "EPIPE",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+]);
+
+/** Whether `error` itself says the server could not be reached. */
+function isNetworkFailureItself(error: unknown): boolean {
+  const code = read(error, "code");
+  if (typeof code === "string") {
+    if (SYSTEM_ERRORS.has(code)) return true;
+    // undici's own errors (socket closed, connect timeout, ...), but not an aborted request.
+    if (code.startsWith("UND_ERR_") && code !== "UND_ERR_ABORTED") return true;
+  }
+  return read(error, "name") === "TypeError" && FETCH_FAILURES.has(read(error, "message") as string);
+}
+
+/**
+ * A failure to reach the server at all (SPEC §13): `fetch`'s `TypeError`, a Node system error
+ * (`ECONNREFUSED`, ...), undici's `UND_ERR_*`, itself or as a `cause` — a connect-es `ConnectError` of
+ * code UNKNOWN or UNAVAILABLE wrapping one included. Read as UNAVAILABLE, as grpc-js and connect-node
+ * already report a refused connection; nothing came from the server.
+ */
+const networkFailure: Reader = (error) => {
+  // A ConnectError that carries a real status from the server is that status, whatever its cause.
+  const code = read(error, "code");
+  if (typeof code === "number" && code !== GrpcCode.UNKNOWN && code !== GrpcCode.UNAVAILABLE)
+    return undefined;
+  let current: unknown = error;
+  for (let depth = 0; depth <= MAX_CAUSE_DEPTH; depth++) {
+    if (isNetworkFailureItself(current)) {
+      return {
+        kind: "network",
+        code: GrpcCode.UNAVAILABLE,
+        rawMessage: undefined,
+        fallbackMessage: stringOrUndefined(read(error, "message")),
+        status: undefined,
+        headers: NO_HEADERS,
+      };
+    }
+    current = read(current, "cause");
+    if (current === undefined || current === null) return undefined;
+  }
+  return undefined;
+};
+
+/** One `google.protobuf.Any` of a message object, decoded: its type URL and bytes, however spelled. */
+function anyDetail(entry: unknown): StatusDetail | undefined {
+  const getTypeUrl = read(entry, "getTypeUrl");
+  const getValue = read(entry, "getValue_asU8");
+  let typeUrl: unknown;
+  let value: unknown;
+  if (typeof getTypeUrl === "function" && typeof getValue === "function") {
+    typeUrl = (getTypeUrl as () => unknown).call(entry);
+    value = (getValue as () => unknown).call(entry);
+  } else {
+    typeUrl = read(entry, "typeUrl") ?? read(entry, "type_url");
+    value = read(entry, "value");
+  }
+  if (typeof typeUrl !== "string" || !isUint8Array(value)) return undefined;
+  return decodeDetailBytes(typeUrl, value);
+}
+
+/**
+ * A `google.rpc.Status` held as a message object — an LRO's `Operation.error`, a batch item's status
+ * — as google-protobuf generates it (`getCode()`, `getMessage()`, `getDetailsList()` of `Any`s),
+ * protobuf-es, protobuf-ts or protobufjs (`{ code, message, details: [{ typeUrl, value }] }`).
+ */
+const messageObject: Reader = (error) => {
+  let code: unknown;
+  let message: unknown;
+  let details: unknown;
+  const getCode = read(error, "getCode");
+  if (typeof getCode === "function") {
+    const getMessage = read(error, "getMessage");
+    const getDetailsList = read(error, "getDetailsList");
+    if (typeof getMessage !== "function" || typeof getDetailsList !== "function") return undefined;
+    code = (getCode as () => unknown).call(error);
+    message = (getMessage as () => unknown).call(error);
+    details = (getDetailsList as () => unknown).call(error);
+  } else {
+    code = read(error, "code");
+    message = read(error, "message");
+    details = read(error, "details");
+    // Its details are `Any`s with bytes: a JSON body's have "@type" (the JSON reader's business).
+    if (!Array.isArray(details) || details.length === 0) return undefined;
+    if (anyDetail(read(details, "0")) === undefined) return undefined;
+  }
+  const grpcCode = toGrpcCode(code);
+  if (grpcCode === undefined || typeof message !== "string") return undefined;
+  const decoded: StatusDetail[] = [];
+  if (Array.isArray(details)) {
+    for (let i = 0; i < details.length; i++) {
+      const detail = anyDetail(read(details, String(i)));
+      if (detail !== undefined) decoded.push(detail);
+    }
+  }
+  return {
+    code: grpcCode,
+    rawMessage: message,
+    fallbackMessage: message,
+    status: decoded.length > 0 ? statusFromDetails(grpcCode, message, decoded) : undefined,
+    headers: NO_HEADERS,
+  };
 };
 
 /**
@@ -229,13 +399,130 @@ const jsonBody: Reader = (error) => {
   if (prototype !== Object.prototype && prototype !== null) return undefined;
   const body = readStatusJson(error);
   if (body === undefined) return undefined;
+  const { httpStatus, rest } = body as { httpStatus?: unknown; rest?: unknown };
   return {
     code: toGrpcCode(body.status.code),
     rawMessage: body.message,
     fallbackMessage: body.message,
     status: body.status,
     headers: body.metadata === undefined ? NO_HEADERS : [body.metadata],
+    httpStatus: typeof httpStatus === "number" ? httpStatus : undefined,
+    body: typeof rest === "object" && rest !== null ? (rest as Readonly<Record<string, unknown>>) : undefined,
   };
+};
+
+/** `HTTP 502 Bad Gateway`, or `HTTP 502` without a status text. */
+export function httpLine(status: number, statusText: unknown): string {
+  return `HTTP ${status} ${typeof statusText === "string" ? statusText : ""}`.trim();
+}
+
+/** The longest text body read for a status (as `fromResponse` reads at most 1 MiB of a body). */
+const MAX_BODY_TEXT = 1_048_576; // 1 MiB
+
+/** A response body as a client library handed it over: parsed JSON, text, or bytes. */
+function bodyValue(data: unknown): unknown {
+  if (typeof data === "string") return data.length <= MAX_BODY_TEXT ? data : undefined;
+  let bytes: Uint8Array | undefined;
+  if (isUint8Array(data)) bytes = data;
+  else if (data instanceof ArrayBuffer) bytes = new Uint8Array(data);
+  if (bytes !== undefined) {
+    if (bytes.length > MAX_BODY_TEXT) return undefined;
+    return new TextDecoder().decode(bytes);
+  }
+  // A stream (axios' responseType "stream") cannot be read here: the status line must do.
+  if (typeof data === "object" && data !== null && typeof read(data, "pipe") !== "function") return data;
+  return undefined;
+}
+
+/**
+ * A failed HTTP response's failure from its status, headers and body, read as `fromResponse` reads
+ * them (SPEC §13), for clients that have already read the body (axios, openapi-fetch): a JSON error
+ * body's code when it is valid and not OK, else the code from the HTTP status — through google-gax's
+ * table for an AIP-193 or REST body, through gRPC's for anything else; the body's message, else
+ * `HTTP <status> <statusText>`.
+ */
+export function httpFailure(status: number, statusText: unknown, headers: unknown, data: unknown): Failure {
+  let body: StatusJsonBody | undefined;
+  const value = bodyValue(data);
+  if (value !== undefined) {
+    try {
+      body = readStatusJson(value);
+    } catch {
+      body = undefined;
+    }
+  }
+  const line = httpLine(status, statusText);
+  if (body === undefined) {
+    return {
+      code: codeOfBareHttpStatus(status),
+      rawMessage: line,
+      fallbackMessage: undefined,
+      status: undefined,
+      headers: [headers],
+      httpStatus: status,
+    };
+  }
+  const { rest } = body as { rest?: unknown };
+  const sent = toGrpcCode(body.status.code);
+  const restOrAip = rest !== undefined || body.shape === "aip193";
+  const code =
+    sent !== undefined && sent !== GrpcCode.OK
+      ? sent
+      : ((restOrAip ? codeOfAip193HttpStatus(status) : undefined) ?? codeOfBareHttpStatus(status));
+  const trailers = body.metadata;
+  return {
+    code,
+    rawMessage: body.message === undefined || body.message === "" ? line : body.message,
+    fallbackMessage: line,
+    status: body.status,
+    headers: trailers === undefined ? [headers] : [trailers, headers],
+    httpStatus: status,
+    body: typeof rest === "object" && rest !== null ? (rest as Readonly<Record<string, unknown>>) : undefined,
+  };
+}
+
+/**
+ * An axios `AxiosError` (`isAxiosError === true`): with a `response`, read as `fromResponse` reads the
+ * same status, headers and body (`response.data`, as axios parsed it); without one, a network
+ * failure — or, for `ECONNABORTED`/`ETIMEDOUT` whose message starts `timeout of`, the SDK's own
+ * request timeout. (A `CanceledError` was read as the caller's abort.)
+ */
+const axiosError: Reader = (error) => {
+  if (read(error, "isAxiosError") !== true) return undefined;
+  const response = read(error, "response");
+  const message = stringOrUndefined(read(error, "message"));
+  if (typeof response !== "object" || response === null) {
+    const code = read(error, "code");
+    const timedOut =
+      (code === "ECONNABORTED" || code === "ETIMEDOUT") &&
+      message !== undefined &&
+      message.startsWith("timeout of");
+    return {
+      kind: timedOut ? "timeout" : "network",
+      code: timedOut ? GrpcCode.DEADLINE_EXCEEDED : GrpcCode.UNAVAILABLE,
+      rawMessage: undefined,
+      fallbackMessage: message,
+      status: undefined,
+      headers: NO_HEADERS,
+    };
+  }
+  const status = read(response, "status");
+  if (typeof status !== "number" || !Number.isInteger(status)) return undefined;
+  return httpFailure(status, read(response, "statusText"), read(response, "headers"), read(response, "data"));
+};
+
+/**
+ * openapi-fetch's `{ error, response }` result: the body already parsed into `error` (`undefined` for
+ * an empty body), the `Response` beside it. Read as `fromResponse` reads the same response.
+ */
+const openapiFetchResult: Reader = (result) => {
+  if (!Object.hasOwn(result, "error") || !Object.hasOwn(result, "response")) return undefined;
+  const response = read(result, "response");
+  const status = read(response, "status");
+  if (typeof status !== "number" || !Number.isInteger(status) || typeof read(response, "ok") !== "boolean") {
+    return undefined;
+  }
+  return httpFailure(status, read(response, "statusText"), read(response, "headers"), read(result, "error"));
 };
 
 /** Anything else: a code in any spelling, `details` or `message`, trailers wherever they are. */
@@ -243,10 +530,13 @@ const anyError = (error: object, options: DecodeOptions): Failure => {
   const metadata = read(error, "metadata");
   const meta = read(error, "meta");
   const container = hasGet(metadata) || meta === undefined ? metadata : meta;
+  const code = toGrpcCode(read(error, "code"));
+  const message = stringOrUndefined(read(error, "message"));
   return {
-    code: toGrpcCode(read(error, "code")),
-    rawMessage: stringOrUndefined(read(error, "details")),
-    fallbackMessage: stringOrUndefined(read(error, "message")),
+    code,
+    // A status-like error without `details`: its message is the status's.
+    rawMessage: stringOrUndefined(read(error, "details")) ?? (code === undefined ? undefined : message),
+    fallbackMessage: message,
     status: trailerStatus(container, options),
     headers: container === undefined ? NO_HEADERS : [container],
   };
@@ -254,10 +544,14 @@ const anyError = (error: object, options: DecodeOptions): Failure => {
 
 const READERS: readonly Reader[] = [
   abortError,
+  networkFailure,
+  axiosError,
+  openapiFetchResult,
   connectError,
   richClientError,
   grpcJsError,
   rpcError,
+  messageObject,
   jsonBody,
 ];
 
@@ -297,11 +591,23 @@ export function readFailure(error: unknown, options: DecodeOptions): Failure {
   }
 }
 
-/** The failure's message for templates: the road's own, else the thrown value's, else the code's name. */
+/**
+ * The failure in words, for templates (SPEC §5's `{details}`): the server's own message when it is
+ * not empty; else the code's canonical name, so an empty server message reads the same on every
+ * road; without a code — or for a failure raised on the client (an abort, a network failure, a
+ * request timeout) — the thrown value's message.
+ */
 export function messageOf(failure: Failure): string {
-  if (failure.rawMessage !== undefined && failure.rawMessage !== "") return failure.rawMessage;
-  if (failure.fallbackMessage !== undefined && failure.fallbackMessage !== "") return failure.fallbackMessage;
-  return failure.code === undefined ? "unknown error" : (GRPC_CODE_NAMES[failure.code] as string);
+  const { rawMessage, fallbackMessage, code } = failure;
+  if (failure.kind === undefined && rawMessage !== undefined && rawMessage !== "") return rawMessage;
+  if (
+    (failure.kind !== undefined || code === undefined) &&
+    fallbackMessage !== undefined &&
+    fallbackMessage !== ""
+  ) {
+    return fallbackMessage;
+  }
+  return code === undefined ? "unknown error" : (GRPC_CODE_NAMES[code] as string);
 }
 
 /** The retry delay: RetryInfo's when valid, else a hint header's. */

@@ -9,15 +9,15 @@
  * are walked once, and nothing here rejects.
  */
 
-import { fromFailure, type MappingContext, type SandboxSdkError } from "../presets/cwsandbox/errors.js";
+import type { SandboxSdkError } from "../core/error.js";
 import { base64Decode, isUint8Array } from "../wire/bytes.js";
 import { codeOfBareHttpStatus, GrpcCode, toGrpcCode } from "../wire/codes.js";
 import { parseStatusDetails, STATUS_DETAILS_KEY } from "../wire/status-details.js";
 import { readStatusJson, type StatusJsonBody } from "../wire/status-json.js";
 import type { Failure } from "./failure.js";
 
-/** The context of {@link fromResponse}: the mapping's, and how much of the body to read. */
-export interface FetchMappingContext extends MappingContext {
+/** How `fromResponse` reads a response, beside the mapping context: how much of the body, until when. */
+export interface ResponseReadOptions {
   /**
    * The most bytes of the body that are read (default 1 MiB); the rest is cancelled. An error body
    * is small: the limit bounds the memory a hostile or broken server can make the client hold. A
@@ -33,10 +33,10 @@ export interface FetchMappingContext extends MappingContext {
   signal?: AbortSignal | undefined;
 }
 
-/** The default {@link FetchMappingContext.maxBodyBytes}: 1 MiB. */
-export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+/** The default {@link ResponseReadOptions.maxBodyBytes}: 1 MiB. */
+export const DEFAULT_MAX_BODY_BYTES = 1_048_576; // 1 MiB
 
-const EMPTY = new Uint8Array(0);
+const EMPTY = /* @__PURE__ */ new Uint8Array(0);
 const FRAME_HEADER = 5;
 /** gRPC-web's trailer frame, and Connect's end-stream message: the high flags of a frame. */
 const GRPC_WEB_TRAILER = 0x80;
@@ -326,7 +326,7 @@ function jsonFailure(response: Response, body: StatusJsonBody): Failure {
   };
 }
 
-const UTF8 = new TextDecoder();
+const UTF8 = /* @__PURE__ */ new TextDecoder();
 
 /** A Connect stream: the end-stream message (always JSON) is the frame flagged 0x02. */
 function connectStreamFailure(response: Response, bytes: Uint8Array): Failure | "success" {
@@ -383,12 +383,12 @@ function mediaType(response: Response): string {
   return (semicolon < 0 ? value : value.slice(0, semicolon)).trim().toLowerCase();
 }
 
-function limitOf(context: FetchMappingContext | undefined): number {
+function limitOf(context: ResponseReadOptions | undefined): number {
   const limit = context?.maxBodyBytes;
   return typeof limit === "number" && limit >= 0 && !Number.isNaN(limit) ? limit : DEFAULT_MAX_BODY_BYTES;
 }
 
-function signalOf(context: FetchMappingContext | undefined): AbortSignal | undefined {
+function signalOf(context: ResponseReadOptions | undefined): AbortSignal | undefined {
   const signal = context?.signal;
   return typeof signal === "object" && signal !== null && typeof signal.addEventListener === "function"
     ? signal
@@ -396,7 +396,7 @@ function signalOf(context: FetchMappingContext | undefined): AbortSignal | undef
 }
 
 /** Reads a response into a Failure, by what its content type says it speaks. */
-async function readResponse(response: Response, context: FetchMappingContext | undefined): Promise<Failure> {
+async function readResponse(response: Response, context: ResponseReadOptions | undefined): Promise<Failure> {
   const limit = limitOf(context);
   const signal = signalOf(context);
   const type = mediaType(response);
@@ -425,65 +425,38 @@ const UNREADABLE: Failure = {
 };
 
 /**
- * Maps a `Response` that failed onto this package's classes, as `fromGrpcStatus` maps a thrown
- * transport error: for SDKs that call the service with `fetch`. Never rejects.
- *
- * What it reads, by the response's `content-type`:
- * - gRPC-web (`application/grpc-web`, `+proto`, `-text`): `grpc-status`, `grpc-message`
- *   (percent-decoded) and `grpc-status-details-bin`, from the trailer frame at the end of the body
- *   (base64 for `-text`) or, when the body has none with a status, from the headers (a trailers-only
- *   response);
- * - Connect (`application/json`; a stream's `application/connect+json` end-stream message) and
- *   AIP-193 JSON error bodies, as `parseStatusJson` reads them;
- * - anything else (a proxy's HTML page, an empty body): the code from the HTTP status as gRPC maps it
- *   (400 INTERNAL, 401 UNAUTHENTICATED, 403 PERMISSION_DENIED, 404 UNIMPLEMENTED, 429/502/503/504
- *   UNAVAILABLE, else UNKNOWN), the message `HTTP <status> <statusText>`.
- *
- * A response that reports success (`ok`, and no error status in a gRPC-web or Connect stream's
- * trailers) gives an error with `grpcCode` UNKNOWN whose message says so. `retryDelay` comes from
- * the status's `RetryInfo`, else from a `grpc-retry-pushback-ms`, `retry-after-ms` or `Retry-After`
- * header (or trailer). `cause` is the response; the stack starts at the caller's `await`.
- *
- * At most `context.maxBodyBytes` (1 MiB) of the body are read and the rest cancelled; a body that
- * fails mid-read counts as what was read. A body that stalls forever below the limit is stopped by
- * `context.signal` (or the signal given to `fetch`), never by a timer of ours.
- *
- * @example
- * ```ts
- * const response = await fetch(url, { method: "POST", body });
- * if (!response.ok) throw await fromResponse(response, { operation: "exec", sandboxId });
- * ```
+ * Reads a `Response` that failed into a {@link Failure}, by what its content type says it speaks (see
+ * `fromResponse`). Never rejects: a value that is not a `Response`, or a hostile one, reads as a
+ * failure that says so.
  */
-export function fromResponse(response: Response, context?: FetchMappingContext): Promise<SandboxSdkError> {
-  // Taken now, before the first await: after it, the stack would start in the microtask queue, not
-  // at the caller's await.
-  const site: { stack?: unknown } = {};
-  if (typeof Error.captureStackTrace === "function") Error.captureStackTrace(site, fromResponse);
-  return mapResponse(response, context, site);
+export async function responseFailure(
+  response: Response,
+  options: ResponseReadOptions | undefined,
+): Promise<Failure> {
+  try {
+    return await readResponse(response, options);
+  } catch {
+    return UNREADABLE;
+  }
 }
 
-async function mapResponse(
-  response: Response,
-  context: FetchMappingContext | undefined,
-  site: { stack?: unknown },
-): Promise<SandboxSdkError> {
-  let failure: Failure;
-  try {
-    failure = await readResponse(response, context);
-  } catch {
-    // Not a Response, or a hostile one: still an error, never a rejection.
-    failure = UNREADABLE;
-  }
-  const error = fromFailure(failure, response, context, mapResponse);
-  restack(error, site);
-  return error;
+/** Where `fromResponse` was called: its stack, taken before the first `await`. */
+export interface CallSite {
+  stack?: unknown;
+}
+
+/** The caller's frames, taken now (before any `await`: after it, the stack is the microtask queue's). */
+export function callSite(from: (...args: never[]) => unknown): CallSite {
+  const site: CallSite = {};
+  if (typeof Error.captureStackTrace === "function") Error.captureStackTrace(site, from);
+  return site;
 }
 
 /**
  * Gives `error` the frames taken at the call of `fromResponse` (the caller's, as `fromGrpcStatus`
  * gives the caller's), under its own header; formatted only when `stack` is read, as V8 does.
  */
-function restack(error: SandboxSdkError, site: { stack?: unknown }): void {
+export function restack(error: SandboxSdkError, site: CallSite): void {
   if (!("stack" in site)) return;
   let stack: string | undefined;
   Object.defineProperty(error, "stack", {

@@ -1,29 +1,25 @@
 /**
- * The wire form of an error, for the testing kit: the mapping catalogue read backwards. Every road
+ * The wire form of an error, for the testing kit: the error's catalogue read backwards. Every road
  * of the kit (grpc-js's `toServiceError`, JSON bodies, `Response`s) sends what this gives, so that
- * `fromGrpcStatus` on the far side gives the error back.
+ * the catalogue's `fromGrpcStatus` on the far side gives the error back. It works for any catalogue
+ * (both presets and an SDK's own): candidate statuses are tried in order, each checked with the
+ * catalogue's own mapping, so a rule's `when` — opaque code — is honoured without being read.
  */
 import {
-  ERROR_DOMAIN,
+  type CatalogueContext,
+  type CatalogueSpec,
+  catalogueOf,
+  type ErrorClass,
   type FieldViolation,
   GrpcCode,
+  type Mapping,
   type ParsedStatus,
   parseStatusDetails,
+  type Row,
   type SandboxSdkError,
+  STATUS_DETAILS_KEY,
   type StatusDetail,
 } from "sandbox-sdk-errors";
-import { BRANDS } from "../core/brands.js";
-import {
-  COMMON_CODE_ROWS,
-  type Condition,
-  chooseRow,
-  classOfRow,
-  type Facts,
-  type MappingScope,
-  SCOPE_RULES,
-  TOO_LARGE_PHRASES,
-} from "../presets/cwsandbox/catalogue.js";
-import { MAX_DURATION_MS } from "../wire/duration.js";
 import { encodeStatus as encode, hasUnpairedSurrogate, type StatusInit, show } from "./encode.js";
 
 /** What the kit puts on the wire for an error: the status, and the transport's own message. */
@@ -35,40 +31,121 @@ export interface WireStatus {
   readonly status: StatusInit & { readonly message: string; readonly details: readonly StatusDetail[] };
 }
 
+/** The kit's option that names the catalogue an error is sent for. */
+export interface KitCatalogueOption {
+  /**
+   * The catalogue the far side maps with (`defineCatalogue`'s result). Default: the catalogue the
+   * error belongs to (its preset's: the default one, or Modal's once `sandbox-sdk-errors/modal` is
+   * loaded).
+   */
+  readonly catalogue?: Pick<Mapping, "fromGrpcStatus" | "spec"> | undefined;
+}
+
 /** grpc-js's own sentence for a message over its limit, at its default 4 MiB receive limit. */
 const GRPC_JS_TOO_LARGE = "Received message larger than max (4194305 vs. 4194304)";
 const GRPC_JS_SENTENCE = /Received message larger than max \(\d+ vs\. \d+\)/;
+/** What grpc-js says of a message over a limit, which a size-limit rule reads. */
+const TOO_LARGE = /larger than/g;
 
-const SCOPE_NAMES: readonly MappingScope[] = ["sandbox", "discovery", "general"];
+/** The largest `retryDelay` a Duration can carry, in milliseconds. */
+const MAX_DURATION_MS = 315_576_000_000_000;
 
-/** Where a class is produced: the scope whose rules name it, and whether any code row does. */
+const CODE_NAMES = Object.keys(GrpcCode) as (keyof typeof GrpcCode)[];
+
+type Catalogue = Pick<Mapping, "fromGrpcStatus" | "spec">;
+
+/** The classes a row names. */
+function classesOf(row: Row | undefined): ErrorClass[] {
+  if (row === undefined) return [];
+  const entries = Array.isArray(row) ? row : [row];
+  return entries.map((entry) => (typeof entry === "function" ? entry : (entry as { then: ErrorClass }).then));
+}
+
+/** Where a class is produced in a spec: the scope (or the top level), and how. */
 interface Producer {
-  readonly scope: MappingScope;
-  readonly className: string;
+  readonly cls: ErrorClass;
+  /** The scope to map with; `undefined`: the spec's default. */
+  readonly scope: string | undefined;
+  /** The reasons whose rows name it. */
+  readonly reasons: readonly string[];
+  /** The codes whose rows name it. */
+  readonly codes: readonly GrpcCode[];
+  /** Whether it is a root (what anything no row names becomes). */
+  readonly isRoot: boolean;
+}
+
+/** Every level of a spec, as `[scope, rows]`: the default scope first, then the others, then the top. */
+function levelsOf(
+  spec: CatalogueSpec,
+): [string | undefined, CatalogueSpec | NonNullable<CatalogueSpec["scopes"]>[string]][] {
+  const scopes = spec.scopes ?? {};
+  const names = Object.keys(scopes).sort((a, b) =>
+    a === spec.defaultScope ? -1 : b === spec.defaultScope ? 1 : 0,
+  );
+  const levels: [string | undefined, CatalogueSpec | NonNullable<CatalogueSpec["scopes"]>[string]][] =
+    names.map((name) => [name, scopes[name] as NonNullable<CatalogueSpec["scopes"]>[string]]);
+  levels.push([undefined, spec]);
+  return levels;
+}
+
+function producerIn(spec: CatalogueSpec, cls: ErrorClass): Producer | undefined {
+  for (const [scope, rows] of levelsOf(spec)) {
+    const reasons = Object.keys(rows.reasons ?? {}).filter((reason) =>
+      classesOf((rows.reasons as Record<string, Row>)[reason]).includes(cls),
+    );
+    const codes = CODE_NAMES.filter((name) =>
+      classesOf((rows.codes as Record<string, Row> | undefined)?.[name]).includes(cls),
+    ).map((name) => GrpcCode[name]);
+    // A scope without a root of its own uses the top level's.
+    const isRoot = (rows.root ?? spec.root) === cls;
+    if (reasons.length > 0 || codes.length > 0 || isRoot) return { cls, scope, reasons, codes, isRoot };
+  }
+  return undefined;
+}
+
+/** Whether `child` is `parent` or a subclass of it. */
+function extendsClass(child: ErrorClass, parent: ErrorClass): boolean {
+  return child === parent || Object.prototype.isPrototypeOf.call(parent.prototype, child.prototype);
+}
+
+/** Every class a spec names, in the order its rows name them. */
+function classesIn(spec: CatalogueSpec): ErrorClass[] {
+  const classes: ErrorClass[] = [];
+  for (const [, rows] of levelsOf(spec)) {
+    for (const row of [...Object.values(rows.reasons ?? {}), ...Object.values(rows.codes ?? {})]) {
+      for (const cls of classesOf(row as Row)) if (!classes.includes(cls)) classes.push(cls);
+    }
+    if (rows.root !== undefined && !classes.includes(rows.root)) classes.push(rows.root);
+  }
+  if (!classes.includes(spec.root)) classes.push(spec.root);
+  return classes;
 }
 
 /**
- * The class an error travels as, and the scope that produces it: the error's own class when a row
- * names it, else its nearest ancestor that one does (its brands, in order). Classes no mapping
- * produces travel as that ancestor — except that the timeout family travels as its retryable
- * member, the nearest thing a server's DEADLINE_EXCEEDED gives.
+ * The class an error travels as: its own when a row (or a root) names it; else the first subclass a
+ * code row names (the timeout family travels as its retryable member, the nearest thing a server's
+ * DEADLINE_EXCEEDED gives); else its nearest ancestor that one names.
  */
-function producerOf(error: SandboxSdkError): Producer {
-  const brands =
-    ((error as unknown as Record<symbol, unknown>)[BRANDS] as readonly string[] | undefined) ?? [];
-  for (const brand of brands) {
-    const className = brand === "SandboxTimeoutError" ? "SandboxRequestTimeoutError" : brand;
-    for (const scope of SCOPE_NAMES) if (producedIn(scope, className)) return { scope, className };
+function travelsAs(spec: CatalogueSpec, error: SandboxSdkError): Producer {
+  let prototype: object | null = Object.getPrototypeOf(error);
+  const own = prototype?.constructor as ErrorClass | undefined;
+  if (own !== undefined) {
+    const producer = producerIn(spec, own);
+    if (producer !== undefined) return producer;
+    for (const cls of classesIn(spec)) {
+      const sub = extendsClass(cls, own) ? producerIn(spec, cls) : undefined;
+      if (sub !== undefined && sub.codes.length > 0) return sub;
+    }
   }
-  return { scope: "general", className: "SandboxSdkError" };
-}
-
-function producedIn(scope: MappingScope, className: string): boolean {
-  const rules = SCOPE_RULES[scope];
-  if (rules.base === className || rules.validation === className) return true;
-  return [...rules.reasons, ...rules.codes, ...COMMON_CODE_ROWS].some(
-    (row) => classOfRow(scope, row) === className,
-  );
+  while (prototype !== null) {
+    const cls = (prototype as { constructor?: unknown }).constructor;
+    if (typeof cls === "function") {
+      const producer = producerIn(spec, cls as ErrorClass);
+      if (producer !== undefined) return producer;
+    }
+    prototype = Object.getPrototypeOf(prototype);
+  }
+  return { cls: spec.root, scope: undefined, reasons: [], codes: [], isRoot: true };
 }
 
 /** The error's code when it is one a failed call can carry (OK would read as success). */
@@ -77,48 +154,6 @@ function ownCode(error: SandboxSdkError): GrpcCode | undefined {
   return Number.isInteger(code) && (code as number) >= 1 && (code as number) <= 16
     ? (code as GrpcCode)
     : undefined;
-}
-
-/** The reasons that pick `className` in `scope`, each with the code the service sends it with. */
-function reasonsOf(scope: MappingScope, className: string): [string, GrpcCode][] {
-  const pairs: [string, GrpcCode][] = [];
-  for (const row of SCOPE_RULES[scope].reasons) {
-    if (classOfRow(scope, row) === className)
-      pairs.push(...(Object.entries(row.reasons) as [string, GrpcCode][]));
-  }
-  return pairs;
-}
-
-/** What each condition of a code row needs of an error to hold on the way back. */
-const CONDITION_HOLDS: Readonly<Record<Condition, (error: SandboxSdkError) => boolean>> = {
-  // The round trip maps with the context that produced the error, which named its snapshot.
-  snapshotInContext: (error) =>
-    (error as { fileSystemSnapshotId?: unknown }).fileSystemSnapshotId !== undefined,
-  // The kit writes the transport message, and adds field violations where needed.
-  messageSaysTooLarge: () => true,
-  fieldViolations: () => true,
-};
-
-/** The code rows that give `className` in `scope` and can hold for `error`, in order. */
-function codeRowsOf(scope: MappingScope, className: string, error: SandboxSdkError) {
-  return [...SCOPE_RULES[scope].codes, ...COMMON_CODE_ROWS].filter(
-    (row) =>
-      classOfRow(scope, row) === className && (row.when === undefined || CONDITION_HOLDS[row.when](error)),
-  );
-}
-
-/** The transport message for `code`: the error's message, made to say (or not) "too large". */
-function transportMessageFor(error: SandboxSdkError, className: string, code: GrpcCode): string {
-  const message = error.message;
-  if (code !== GrpcCode.RESOURCE_EXHAUSTED) return message;
-  // grpc-js's sentence as the transport sent it (a mapped error's message quotes it), else its
-  // default one: a client that does not read the trailer still sees a size-limit failure.
-  if (className === "RequestSizeError") return GRPC_JS_SENTENCE.exec(message)?.[0] ?? GRPC_JS_TOO_LARGE;
-  // Anything else under RESOURCE_EXHAUSTED must not read as a size-limit failure.
-  let text = message;
-  for (const phrase of TOO_LARGE_PHRASES)
-    text = text.replaceAll(phrase, phrase.replace("larger than", "bigger than"));
-  return text;
 }
 
 /** Replaces unpaired surrogates with U+FFFD, as a UTF-8 encoder would. */
@@ -131,17 +166,6 @@ function represented(details: readonly StatusDetail[]): ParsedStatus | undefined
   return details.length === 0 ? undefined : parseStatusDetails(encode({ code: 0, details }));
 }
 
-function metadataWithFilepath(error: SandboxSdkError, className: string): Record<string, string> {
-  const metadata: Record<string, string> = Object.create(null);
-  Object.assign(metadata, error.metadata);
-  const { filepath } = error as { filepath?: string };
-  // The sandbox service reports the path in metadata.filepath, which the class falls back to.
-  if (className === "SandboxFileError" && filepath !== undefined && metadata.filepath === undefined) {
-    metadata.filepath = filepath;
-  }
-  return metadata;
-}
-
 function checkRetryDelay(delay: unknown, caller: string): void {
   if (delay === undefined) return;
   if (typeof delay !== "number" || !Number.isFinite(delay) || Math.abs(delay) > MAX_DURATION_MS) {
@@ -151,54 +175,68 @@ function checkRetryDelay(delay: unknown, caller: string): void {
   }
 }
 
-/** Whether the catalogue's walk gives `className` for what the kit is about to send. */
-function walkGives(
-  producer: Producer,
-  error: SandboxSdkError,
-  code: GrpcCode,
-  reason: string | undefined,
-  violations: readonly FieldViolation[],
-): boolean {
-  const context = error as unknown as Record<string, string | undefined>;
-  const facts: Facts = {
-    operation: "operation",
-    details: transportMessageFor(error, producer.className, code),
-    rawDetails: "",
-    reason: reason ?? "",
-    fieldViolations: violations,
-    sandboxId: context.sandboxId,
-    fileSystemSnapshotId: context.fileSystemSnapshotId,
-    runnerId: context.runnerId,
-    profileName: context.profileName,
-  };
-  return classOfRow(producer.scope, chooseRow(producer.scope, code, reason, facts)) === producer.className;
+/** The context that produced the error, as far as the error tells: its own fields, its scope. */
+function contextOf(error: SandboxSdkError, scope: string | undefined): CatalogueContext {
+  const context: Record<string, unknown> = { scope, operation: error.operation, sandboxId: error.sandboxId };
+  for (const key of Object.keys(error)) {
+    const value = (error as unknown as Record<string, unknown>)[key];
+    if (!(key in context) && typeof value === "string") context[key] = value;
+  }
+  return context as CatalogueContext;
+}
+
+/** The transport messages to try: the server's own, then made to say (or not) "too large". */
+function messagesFor(error: SandboxSdkError): string[] {
+  const message = wellFormed(error.rawMessage ?? error.message);
+  const sentence = GRPC_JS_SENTENCE.exec(message)?.[0] ?? GRPC_JS_TOO_LARGE;
+  return [...new Set([message, message.replace(TOO_LARGE, "bigger than"), sentence])];
+}
+
+/** The error's own brand, to compare classes across copies of the package. */
+function brandOf(value: object | ErrorClass): unknown {
+  const prototype = typeof value === "function" ? value.prototype : value;
+  return (
+    (prototype as Record<symbol, readonly unknown[] | undefined>)[
+      Symbol.for("sandbox-sdk-errors.brands")
+    ]?.[0] ?? (prototype as { constructor?: unknown }).constructor
+  );
 }
 
 /**
- * The status that makes `fromGrpcStatus` give `error` back, read from the catalogue: see
- * {@link toServiceError}. Shared by every road of the kit (grpc-js, JSON bodies, `Response`s).
+ * The status that makes the catalogue's `fromGrpcStatus` give `error` back: see `toServiceError`.
+ * Shared by every road of the kit (grpc-js, JSON bodies, `Response`s).
  */
-export function wireStatusOf(error: SandboxSdkError, caller = "toServiceError"): WireStatus {
+export function wireStatusOf(
+  error: SandboxSdkError,
+  caller = "toServiceError",
+  given?: KitCatalogueOption["catalogue"],
+): WireStatus {
   checkRetryDelay(error.retryDelay, caller);
-  const producer = producerOf(error);
-  const { scope, className } = producer;
+  const catalogue: Catalogue | undefined = given ?? catalogueOf(error);
+  if (catalogue === undefined) {
+    throw new TypeError(
+      `${caller}: no catalogue is loaded for ${error.name}: pass { catalogue } (the one its errors are mapped with)`,
+    );
+  }
+  const spec = catalogue.spec as CatalogueSpec;
+  const producer = travelsAs(spec, error);
   const details: StatusDetail[] = [...error.details];
   const shown = represented(details);
-  const reasons = reasonsOf(scope, className);
-  const codeRows = codeRowsOf(scope, className, error);
-  const own = ownCode(error);
 
   // The reason: the one the details carry, else the error's own, else — for a class that only a
   // reason gives — its first reason.
   let reason = shown?.reason;
   if (reason === undefined) {
-    reason = error.reason || (codeRows.length === 0 ? reasons[0]?.[0] : undefined);
+    reason =
+      error.reason || (producer.codes.length === 0 && !producer.isRoot ? producer.reasons[0] : undefined);
     if (reason !== undefined) {
+      const metadata: Record<string, string> = Object.create(null);
+      Object.assign(metadata, error.metadata);
       details.push({
         type: "ErrorInfo",
         reason,
-        domain: error.domain ?? ERROR_DOMAIN,
-        metadata: metadataWithFilepath(error, className),
+        domain: error.domain ?? spec.trustedDomains?.[0] ?? "",
+        metadata,
       });
     }
   }
@@ -208,32 +246,51 @@ export function wireStatusOf(error: SandboxSdkError, caller = "toServiceError"):
   if (shown?.requestId === undefined && error.requestId !== undefined) {
     details.push({ type: "RequestInfo", requestId: error.requestId, servingData: "" });
   }
+  // Field violations, for a class whose rule needs them: the error's own, else its message as one.
   let violations: readonly FieldViolation[] = shown?.fieldViolations ?? [];
-  const needsViolations = codeRows.some((row) => row.when === "fieldViolations");
-  if (needsViolations && violations.length === 0) {
+  const withViolations = [...details];
+  if (violations.length === 0 && "fieldViolations" in error) {
     const own = ((error as { fieldViolations?: readonly FieldViolation[] }).fieldViolations ?? []).filter(
       (v) => v.field !== "" || v.description !== "",
     );
-    // Without a violation INVALID_ARGUMENT gives the scope's base class: send the message as one.
     violations = own.length > 0 ? own : [{ field: "", description: error.message || "invalid request" }];
-    details.push({
+    withViolations.push({
       type: "BadRequest",
       fieldViolations: violations.map((v) => ({ field: v.field, description: v.description, reason: "" })),
     });
   }
 
-  // The code: the error's own when it still leads to the class; else the code the service sends
-  // with the reason, or the code of the row that gives the class; else UNKNOWN.
-  const gives = (code: GrpcCode) => walkGives(producer, error, code, reason, violations);
-  const reasonCode = reasons.find(([r]) => r === reason)?.[1];
-  // A scope's base class is what UNKNOWN gives; its DEADLINE_EXCEEDED and UNAVAILABLE rows would
-  // change its message, so they come last.
-  const named = codeRows.filter((row) => row.class !== "base").map((row) => row.code);
-  const candidates = [own, reasonCode, ...named, GrpcCode.UNKNOWN, ...codeRows.map((row) => row.code)];
-  const code = candidates.find((c): c is GrpcCode => c !== undefined && gives(c)) ?? own ?? GrpcCode.UNKNOWN;
-  return {
-    code,
-    transportMessage: transportMessageFor(error, className, code),
-    status: { code, message: wellFormed(error.message), details },
-  };
+  // The code: the error's own when it still leads to the class; else the code the server sends with
+  // the reason, or a code whose row names the class; else UNKNOWN; else any code at all.
+  const own = ownCode(error);
+  const reasonCode = reason === undefined ? undefined : spec.reasonCodes?.[reason];
+  const candidates = [
+    own,
+    reasonCode === undefined ? undefined : GrpcCode[reasonCode],
+    ...producer.codes,
+    GrpcCode.UNKNOWN,
+    ...CODE_NAMES.map((name) => GrpcCode[name]).filter((code) => code !== GrpcCode.OK),
+  ].filter((code, i, all): code is GrpcCode => code !== undefined && all.indexOf(code) === i);
+  const want = brandOf(producer.cls);
+  const message = wellFormed(error.message);
+  const scopes = [...new Set([producer.scope, undefined, ...Object.keys(spec.scopes ?? {})])];
+  for (const scope of scopes) {
+    const context = contextOf(error, scope);
+    for (const candidateDetails of withViolations === details ? [details] : [details, withViolations]) {
+      for (const code of candidates) {
+        for (const transportMessage of messagesFor(error)) {
+          const status = { code, message, details: candidateDetails };
+          const blob = encode(status);
+          const mapped = catalogue.fromGrpcStatus(
+            { code, details: transportMessage, metadata: { [STATUS_DETAILS_KEY]: [blob] } },
+            context,
+          );
+          if (brandOf(mapped) === want) return { code, transportMessage, status };
+        }
+      }
+    }
+  }
+  // Nothing leads back to the class (a hand-made error whose fields contradict it): send it as it is.
+  const code = own ?? GrpcCode.UNKNOWN;
+  return { code, transportMessage: messagesFor(error)[0] as string, status: { code, message, details } };
 }

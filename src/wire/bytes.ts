@@ -9,12 +9,16 @@ const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
  * The value of each base64 character by char code, in both alphabets (`+/` and `-_`); -1 for a
  * character that is not base64, -2 for white space (skipped) and for `=` (padding, read as the end).
  */
-const DECODE = new Int8Array(128).fill(-1);
-for (let i = 0; i < ALPHABET.length; i++) DECODE[ALPHABET.charCodeAt(i)] = i;
-DECODE["-".charCodeAt(0)] = 62;
-DECODE["_".charCodeAt(0)] = 63;
-for (const space of " \t\n\r\f") DECODE[space.charCodeAt(0)] = -2;
-const PAD = "=".charCodeAt(0);
+const DECODE = /* @__PURE__ */ (() => {
+  const table = new Int8Array(128).fill(-1);
+  for (let i = 0; i < ALPHABET.length; i++) table[ALPHABET.charCodeAt(i)] = i;
+  table[0x2d] = 62; // -
+  table[0x5f] = 63; // _
+  for (const space of " \t\n\r\f") table[space.charCodeAt(0)] = -2;
+  return table;
+})();
+/** `=` */
+const PAD = 0x3d;
 
 /**
  * Decodes base64 as gRPC-web, Connect and protobuf-ts send it: the standard or the URL-safe alphabet
@@ -70,14 +74,14 @@ export function base64Encode(bytes: Uint8Array): string {
 }
 
 /** `%TypedArray%.prototype[Symbol.toStringTag]`: the internal name of a typed array, of any realm. */
-const typedArrayName = Object.getOwnPropertyDescriptor(
-  Object.getPrototypeOf(Uint8Array.prototype) as object,
-  Symbol.toStringTag,
-)?.get as ((this: unknown) => string | undefined) | undefined;
+const typedArrayName = /* @__PURE__ */ (() =>
+  Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype) as object, Symbol.toStringTag)
+    ?.get as ((this: unknown) => string | undefined) | undefined)();
 /** `ArrayBuffer.prototype.byteLength`'s getter: throws for anything but an ArrayBuffer, of any realm. */
-const arrayBufferLength = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, "byteLength")?.get as
-  | ((this: unknown) => number)
-  | undefined;
+const arrayBufferLength = /* @__PURE__ */ (() =>
+  Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, "byteLength")?.get as
+    | ((this: unknown) => number)
+    | undefined)();
 
 /**
  * Whether `value` is a `Uint8Array` (a Node `Buffer` included) from any realm: a `vm` context, an

@@ -176,14 +176,40 @@ export type MessageSchema = { readonly [field: string]: FieldSchema };
 /** A schema for `T`: one entry per field of `T` (optional ones included), and no other. */
 type SchemaOf<T> = { readonly [K in keyof Required<Omit<T, "type">>]: FieldSchema };
 
-const string = (number: number) => ({ number, kind: "string" }) as const;
-const strings = (number: number) => ({ number, kind: "strings" }) as const;
-const map = (number: number) => ({ number, kind: "map" }) as const;
-const int64 = (number: number) => ({ number, kind: "int64" }) as const;
-const optionalInt64 = (number: number) => ({ number, kind: "int64", optional: true }) as const;
-const duration = (number: number) => ({ number, kind: "duration" }) as const;
-const message = (number: number, of: MessageSchema) => ({ number, kind: "message", of }) as const;
-const messages = (number: number, of: MessageSchema) => ({ number, kind: "messages", of }) as const;
+// The schema's field makers: marked free of side effects, so that a bundle that never reads a schema
+// leaves the whole table out.
+/* @__NO_SIDE_EFFECTS__ */
+function string(number: number) {
+  return { number, kind: "string" } as const;
+}
+/* @__NO_SIDE_EFFECTS__ */
+function strings(number: number) {
+  return { number, kind: "strings" } as const;
+}
+/* @__NO_SIDE_EFFECTS__ */
+function map(number: number) {
+  return { number, kind: "map" } as const;
+}
+/* @__NO_SIDE_EFFECTS__ */
+function int64(number: number) {
+  return { number, kind: "int64" } as const;
+}
+/* @__NO_SIDE_EFFECTS__ */
+function optionalInt64(number: number) {
+  return { number, kind: "int64", optional: true } as const;
+}
+/* @__NO_SIDE_EFFECTS__ */
+function duration(number: number) {
+  return { number, kind: "duration" } as const;
+}
+/* @__NO_SIDE_EFFECTS__ */
+function message(number: number, of: MessageSchema) {
+  return { number, kind: "message", of } as const;
+}
+/* @__NO_SIDE_EFFECTS__ */
+function messages(number: number, of: MessageSchema) {
+  return { number, kind: "messages", of } as const;
+}
 
 const LOCALIZED_TEXT = { locale: string(1), message: string(2) } satisfies SchemaOf<LocalizedText>;
 
@@ -236,7 +262,9 @@ export const DETAIL_SCHEMAS = {
 } as const satisfies { readonly [K in KnownDetailType]: SchemaOf<DetailOf<K>> };
 
 /** The known detail types, in the order of `error_details.proto`. */
-export const KNOWN_DETAIL_TYPES = Object.freeze(Object.keys(DETAIL_SCHEMAS)) as readonly KnownDetailType[];
+export const KNOWN_DETAIL_TYPES = /* @__PURE__ */ Object.freeze(
+  /* @__PURE__ */ Object.keys(DETAIL_SCHEMAS),
+) as readonly KnownDetailType[];
 
 /** Whether `name` (the part of a type URL after `google.rpc.`) is a known detail type. */
 export function isKnownDetailType(name: string): name is KnownDetailType {
@@ -566,9 +594,15 @@ const DECODERS = {
 };
 
 /** The usual type URL of each known type, as bytes, and its decoder. */
-const USUAL_TYPE_URLS: readonly (readonly [Uint8Array, DetailDecoder])[] = KNOWN_DETAIL_TYPES.map(
-  (type) => [new TextEncoder().encode(typeUrlOf(type)), DECODERS[type]] as const,
-);
+let usualTypeUrls: readonly (readonly [Uint8Array, DetailDecoder])[] | undefined;
+
+/** The usual type URLs as bytes, made on first use (not at import: a cold start pays nothing). */
+function usualTypeUrlBytes(): readonly (readonly [Uint8Array, DetailDecoder])[] {
+  usualTypeUrls ??= KNOWN_DETAIL_TYPES.map(
+    (type) => [new TextEncoder().encode(typeUrlOf(type)), DECODERS[type]] as const,
+  );
+  return usualTypeUrls;
+}
 
 /** Whether `bytes[start..end)` equals `expected`, compared from the end (where type URLs differ). */
 function bytesEqual(bytes: Uint8Array, start: number, end: number, expected: Uint8Array): boolean {
@@ -592,8 +626,9 @@ export function knownTypeOfUrl(typeUrl: string): KnownDetailType | undefined {
  * decoding; any other spelling is decoded and read by {@link knownTypeOfUrl}.
  */
 export function decoderForTypeUrl(bytes: Uint8Array, start: number, end: number): DetailDecoder | undefined {
-  for (let i = 0; i < USUAL_TYPE_URLS.length; i++) {
-    const [url, decoder] = USUAL_TYPE_URLS[i] as readonly [Uint8Array, DetailDecoder];
+  const usual = usualTypeUrlBytes();
+  for (let i = 0; i < usual.length; i++) {
+    const [url, decoder] = usual[i] as readonly [Uint8Array, DetailDecoder];
     if (bytesEqual(bytes, start, end, url)) return decoder;
   }
   const type = knownTypeOfUrl(decodeUtf8(bytes, start, end));

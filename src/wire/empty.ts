@@ -4,7 +4,9 @@
  */
 
 /** The empty list, frozen. */
-export const EMPTY_LIST: readonly never[] = Object.freeze([]);
+export const EMPTY_LIST: readonly never[] = /* @__PURE__ */ Object.freeze([]);
 
 /** The empty metadata map: frozen, with no prototype, like every metadata map. */
-export const EMPTY_METADATA: Readonly<Record<string, string>> = Object.freeze(Object.create(null));
+export const EMPTY_METADATA: Readonly<Record<string, string>> = /* @__PURE__ */ Object.freeze(
+  Object.create(null),
+);

@@ -46,8 +46,8 @@ export interface StatusJsonBody {
 
 type JsonObject = Readonly<Record<string, unknown>>;
 
-const EMPTY_BYTES = new Uint8Array(0);
-const UTF8 = new TextEncoder();
+const EMPTY_BYTES = /* @__PURE__ */ new Uint8Array(0);
+const UTF8 = /* @__PURE__ */ new TextEncoder();
 /** Connect and protobuf-es name a detail by its message type; a type URL needs a host before it. */
 const DEFAULT_TYPE_HOST = "type.googleapis.com/";
 
@@ -85,8 +85,8 @@ function untyped(entry: unknown): StatusDetail {
 }
 
 /** The usual type URL of each known type, so that the common case is one map lookup. */
-const USUAL_TYPE_URLS: ReadonlyMap<string, KnownDetailType> = new Map(
-  KNOWN_DETAIL_TYPES.map((type) => [typeUrlOf(type), type]),
+const USUAL_TYPE_URLS: ReadonlyMap<string, KnownDetailType> = /* @__PURE__ */ new Map(
+  /* @__PURE__ */ KNOWN_DETAIL_TYPES.map((type) => [typeUrlOf(type), type]),
 );
 
 /** A proto3 JSON detail (`{ "@type", ...fields }`), read through its type's schema. */

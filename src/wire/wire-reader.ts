@@ -38,7 +38,7 @@ const MAX_DEPTH = 100;
 const TWO_TO_32 = 4294967296;
 
 // ignoreBOM: a string is kept as sent, a leading U+FEFF included; invalid bytes become U+FFFD.
-const utf8Decoder = new TextDecoder("utf-8", { ignoreBOM: true });
+const utf8Decoder = /* @__PURE__ */ new TextDecoder("utf-8", { ignoreBOM: true });
 
 /**
  * Node's native UTF-8 slice (what `Buffer#toString` calls): the same WHATWG decoding as TextDecoder
@@ -46,11 +46,12 @@ const utf8Decoder = new TextDecoder("utf-8", { ignoreBOM: true });
  * more than the decoding itself for the short strings a status carries. A test checks that the two
  * agree on arbitrary bytes; TextDecoder is used where the slice is missing.
  */
-const nativeUtf8Slice = (
-  globalThis.Buffer?.prototype as unknown as {
-    utf8Slice?: (this: Uint8Array, start: number, end: number) => string;
-  }
-)?.utf8Slice;
+const nativeUtf8Slice = /* @__PURE__ */ (() =>
+  (
+    globalThis.Buffer?.prototype as unknown as {
+      utf8Slice?: (this: Uint8Array, start: number, end: number) => string;
+    }
+  )?.utf8Slice)();
 
 /** Decodes `bytes[start..end)` as UTF-8, replacing invalid bytes with U+FFFD. */
 export function decodeUtf8(bytes: Uint8Array, start: number, end: number): string {

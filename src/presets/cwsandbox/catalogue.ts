@@ -1,116 +1,87 @@
 /**
- * The mapping catalogue: SPEC §5 as data. Which class a failure becomes, in each scope — by trusted
- * reason, then by status code — with its message template, and the status code a server sends with
- * each reason. `fromGrpcStatus` walks it; the testing kit inverts it; the README's mapping table and
- * the classes' retry contract are generated from it. It imports no class: classes are named, and
- * `errors.ts` resolves the names.
+ * The CoreWeave sandbox preset's mapping (SPEC §5) as a catalogue, written with the same public
+ * `defineCatalogue` an SDK author uses: which class a failure becomes, in each scope — by trusted
+ * reason, then by status code — with its message template. Then the functions of the main entry,
+ * bound to it: `fromGrpcStatus`, `fromResponse`, `withErrorMapping`, `niceGrpcErrorMiddleware`,
+ * `isNotFound`.
  */
-import { GrpcCode, Reason } from "../../wire/codes.js";
-import type { FieldViolation } from "../../wire/status-details.js";
+
+import { defineCatalogue, defineMapping } from "../../catalogue/define.js";
+import type {
+  CatalogueContext,
+  CatalogueFailure,
+  CatalogueSpec,
+  ErrorClass,
+  Rule,
+} from "../../catalogue/spec.js";
+import { hasBrand } from "../../core/brands.js";
+import { isSandboxSdkError, type SandboxSdkError } from "../../core/error.js";
+import { readFailure } from "../../roads/failure.js";
+import { GrpcCode } from "../../wire/codes.js";
+import {
+  AuthenticationError,
+  DiscoveryError,
+  DiscoveryValidationError,
+  PermissionDeniedError,
+  ProfileNotFoundError,
+  RequestSizeError,
+  SandboxSdkError as Root,
+  RunnerNotFoundError,
+  SandboxCommandTimeoutError,
+  SandboxError,
+  SandboxFileError,
+  SandboxNotFoundError,
+  SandboxNotRunningError,
+  SandboxRequestTimeoutError,
+  SandboxResourceExhaustedError,
+  SandboxSnapshotError,
+  SandboxUnavailableError,
+  SandboxValidationError,
+  SnapshotBackendThrottledError,
+  SnapshotBucketMismatchError,
+  SnapshotNotFoundError,
+  SnapshotNotReadyError,
+  SnapshotNotSupportedError,
+  SnapshotQuotaExceededError,
+  SnapshotSizeExceededError,
+  SnapshotWaitTimeoutError,
+  ValidationError,
+} from "./errors.js";
+import {
+  ERROR_DOMAIN,
+  FILE_REASONS,
+  Reason,
+  SNAPSHOT_FAILED_REASONS,
+  SNAPSHOT_THROTTLED_REASONS,
+  saysTooLarge,
+  UNAVAILABLE_REASONS,
+} from "./reasons.js";
 
 /** Which family of classes a call's failures map to. */
 export type MappingScope = "sandbox" | "discovery" | "general";
 
-/** The classes a mapping row can name (every one is exported by the package under this name). */
-export type MappedClassName =
-  | "SandboxSdkError"
-  | "AuthenticationError"
-  | "PermissionDeniedError"
-  | "ValidationError"
-  | "SandboxError"
-  | "SandboxValidationError"
-  | "SandboxNotRunningError"
-  | "SandboxUnavailableError"
-  | "SnapshotBackendThrottledError"
-  | "SandboxRequestTimeoutError"
-  | "SandboxCommandTimeoutError"
-  | "SnapshotWaitTimeoutError"
-  | "SandboxNotFoundError"
-  | "SandboxFileError"
-  | "SandboxResourceExhaustedError"
-  | "RequestSizeError"
-  | "SandboxSnapshotError"
-  | "SnapshotNotFoundError"
-  | "SnapshotNotReadyError"
-  | "SnapshotNotSupportedError"
-  | "SnapshotSizeExceededError"
-  | "SnapshotQuotaExceededError"
-  | "SnapshotBucketMismatchError"
-  | "DiscoveryError"
-  | "DiscoveryValidationError"
-  | "RunnerNotFoundError"
-  | "ProfileNotFoundError";
-
-/**
- * What a message template can say. `{details}` is the transport's own message (else the error's
- * message, else the code's name); `{rawDetails}` is the transport's own message exactly as sent
- * (possibly empty); `{violations}` the field violations as `field: description; ...`.
- */
-export type Placeholder =
-  | "operation"
-  | "details"
-  | "rawDetails"
-  | "reason"
-  | "violations"
-  | "sandboxId"
-  | "fileSystemSnapshotId"
-  | "runnerId"
-  | "profileName";
-
-/**
- * A message: one template, or alternatives of which the first whose placeholders all have a value
- * (a context field given, `{rawDetails}` non-empty) is used. The last alternative always applies.
- */
-export type MessageTemplate = string | readonly string[];
-
-/** A condition a code row may need; rows of one code are tried in order. */
-export type Condition =
-  /** The context names a file-system snapshot. */
-  | "snapshotInContext"
-  /** The transport's message says a message was over a size limit (see {@link TOO_LARGE_PHRASES}). */
-  | "messageSaysTooLarge"
-  /** The status carries at least one field violation. */
-  | "fieldViolations";
-
-/** One row: the class it gives (or the scope's base or validation class) and its message. */
-export interface Row {
-  readonly class: MappedClassName | "base" | "validation";
-  readonly message: MessageTemplate;
-}
-
-/** A step-1 row: trusted reasons that pick a class whatever the code. */
-export interface ReasonRow extends Row {
+/** What the SDK knows about the failed call; it fills in messages and fields. */
+export interface MappingContext extends CatalogueContext {
+  /** `"sandbox"` (default), `"discovery"` (runners, profiles) or `"general"`. */
+  scope?: MappingScope | undefined;
+  /** The operation in messages, e.g. `"exec"`; `"operation"` when left out. The error's `operation`. */
+  operation?: string | undefined;
+  /** The sandbox the call was about: the error's `sandboxId`, and the messages. */
+  sandboxId?: string | undefined;
+  /** The file the call was about: `SandboxFileError.filepath` (else the server's `metadata.filepath`). */
+  filepath?: string | undefined;
+  /** The snapshot the call was about: NOT_FOUND then means the snapshot (`SnapshotNotFoundError`). */
+  fileSystemSnapshotId?: string | undefined;
+  /** The runner the call was about (scope `discovery`). */
+  runnerId?: string | undefined;
+  /** The profile the call was about (scope `discovery`). */
+  profileName?: string | undefined;
   /**
-   * The reasons, each with the status code the service sends it with (the kit sends that code for an
-   * error that has none). The first is the reason the kit sends for an error of the class without one.
+   * ErrorInfo domains whose reasons are trusted for mapping; default `[ERROR_DOMAIN]`. A single
+   * string is read as a list of one; any other value as the default.
    */
-  readonly reasons: Readonly<Partial<Record<Reason, GrpcCode>>>;
+  trustedDomains?: readonly string[] | undefined;
 }
-
-/** A step-2 or step-3 row: a status code, maybe under a condition. */
-export interface CodeRow extends Row {
-  readonly code: GrpcCode;
-  readonly when?: Condition;
-}
-
-/** One scope's rules. */
-export interface ScopeRules {
-  /** What anything else becomes. */
-  readonly base: MappedClassName;
-  /** What INVALID_ARGUMENT with field violations becomes. */
-  readonly validation: MappedClassName;
-  /** Trusted reasons, looked at first. */
-  readonly reasons: readonly ReasonRow[];
-  /** Status codes of this scope, looked at before the common ones. */
-  readonly codes: readonly CodeRow[];
-}
-
-/**
- * What the transport's message says when a message was over a size limit: grpc-js's
- * `Received message larger than max (N vs. M)`, and its decompression limit's
- * `... decompresses to a size larger than ...`. Such a RESOURCE_EXHAUSTED is a `RequestSizeError`.
- */
-export const TOO_LARGE_PHRASES: readonly string[] = ["larger than max", "decompresses to a size larger than"];
 
 const FILE_FAILED = "File operation failed ({reason}): {details}";
 const SANDBOX_NOT_FOUND = ["Sandbox '{sandboxId}' not found", "{details}"];
@@ -118,198 +89,326 @@ const TIMED_OUT = "{operation} timed out: {details}";
 const UNAVAILABLE = "Service unavailable: {details}";
 const SNAPSHOT_FAILED = "{operation} failed ({reason}): {details}";
 const EXHAUSTED = "{operation} resource exhausted: {details}";
-
-/** Step 1 and step 2 of scope `sandbox`. */
-const SANDBOX: ScopeRules = {
-  base: "SandboxError",
-  validation: "SandboxValidationError",
-  reasons: [
-    {
-      class: "SandboxFileError",
-      message: FILE_FAILED,
-      reasons: {
-        [Reason.FILE_IO_FAILED]: GrpcCode.INTERNAL,
-        [Reason.FILE_NOT_FOUND]: GrpcCode.NOT_FOUND,
-        [Reason.FILE_IS_DIRECTORY]: GrpcCode.FAILED_PRECONDITION,
-        [Reason.FILE_PERMISSION_DENIED]: GrpcCode.PERMISSION_DENIED,
-        [Reason.FILE_TOO_LARGE]: GrpcCode.FAILED_PRECONDITION,
-        [Reason.FILE_TRUNCATED]: GrpcCode.DATA_LOSS,
-      },
-    },
-    {
-      class: "SandboxNotFoundError",
-      message: SANDBOX_NOT_FOUND,
-      reasons: { [Reason.SANDBOX_NOT_FOUND]: GrpcCode.NOT_FOUND },
-    },
-    {
-      class: "SandboxNotRunningError",
-      message: "{operation} failed: sandbox is not running: {details}",
-      reasons: { [Reason.SANDBOX_NOT_RUNNING]: GrpcCode.FAILED_PRECONDITION },
-    },
-    {
-      class: "SandboxCommandTimeoutError",
-      message: TIMED_OUT,
-      reasons: { [Reason.COMMAND_TIMEOUT]: GrpcCode.DEADLINE_EXCEEDED },
-    },
-    {
-      class: "SandboxUnavailableError",
-      message: UNAVAILABLE,
-      reasons: {
-        [Reason.RUNNER_UNAVAILABLE]: GrpcCode.UNAVAILABLE,
-        [Reason.BACKEND_UNAVAILABLE]: GrpcCode.UNAVAILABLE,
-        [Reason.RUNNER_SHARD_RETIRING]: GrpcCode.UNAVAILABLE,
-      },
-    },
-    {
-      class: "SnapshotNotFoundError",
-      message: SNAPSHOT_FAILED,
-      reasons: { [Reason.FSS_NOT_FOUND]: GrpcCode.NOT_FOUND },
-    },
-    {
-      class: "SnapshotNotReadyError",
-      message: SNAPSHOT_FAILED,
-      reasons: { [Reason.FSS_NOT_READY]: GrpcCode.FAILED_PRECONDITION },
-    },
-    {
-      class: "SnapshotNotSupportedError",
-      message: SNAPSHOT_FAILED,
-      reasons: { [Reason.FSS_NOT_SUPPORTED]: GrpcCode.UNIMPLEMENTED },
-    },
-    {
-      class: "SnapshotSizeExceededError",
-      message: SNAPSHOT_FAILED,
-      reasons: { [Reason.FSS_SIZE_EXCEEDED]: GrpcCode.RESOURCE_EXHAUSTED },
-    },
-    {
-      class: "SnapshotQuotaExceededError",
-      message: SNAPSHOT_FAILED,
-      reasons: { [Reason.FSS_QUOTA_EXCEEDED]: GrpcCode.RESOURCE_EXHAUSTED },
-    },
-    {
-      class: "SnapshotBucketMismatchError",
-      message: SNAPSHOT_FAILED,
-      reasons: { [Reason.FSS_BUCKET_MISMATCH]: GrpcCode.FAILED_PRECONDITION },
-    },
-    {
-      class: "SandboxSnapshotError",
-      message: SNAPSHOT_FAILED,
-      reasons: {
-        [Reason.FSS_CREATE_FAILED]: GrpcCode.INTERNAL,
-        [Reason.FSS_BUCKET_UNAVAILABLE]: GrpcCode.UNAVAILABLE,
-        [Reason.FSS_RESTORE_FAILED]: GrpcCode.INTERNAL,
-        [Reason.FSS_CREATE_TIMED_OUT]: GrpcCode.DEADLINE_EXCEEDED,
-        [Reason.FSS_AUTH_FAILED]: GrpcCode.PERMISSION_DENIED,
-        [Reason.FSS_TRANSPORT_FAILED]: GrpcCode.UNAVAILABLE,
-        [Reason.FSS_CANCELED]: GrpcCode.CANCELLED,
-      },
-    },
-    {
-      class: "SnapshotWaitTimeoutError",
-      message: "{operation} timed out waiting for snapshot ready ({reason}): {details}",
-      reasons: { [Reason.FSS_WAIT_TIMEOUT]: GrpcCode.DEADLINE_EXCEEDED },
-    },
-    {
-      // All three are the backend asking for patience: RESOURCE_EXHAUSTED, as the service sends them.
-      class: "SnapshotBackendThrottledError",
-      message: "Snapshot backend throttled ({reason}): {details}",
-      reasons: {
-        [Reason.FSS_BACKEND_THROTTLED]: GrpcCode.RESOURCE_EXHAUSTED,
-        [Reason.FSS_INFLIGHT_LIMIT]: GrpcCode.RESOURCE_EXHAUSTED,
-        [Reason.FSS_BUCKET_PROVISIONING]: GrpcCode.RESOURCE_EXHAUSTED,
-      },
-    },
-  ],
-  codes: [
-    {
-      code: GrpcCode.NOT_FOUND,
-      when: "snapshotInContext",
-      class: "SnapshotNotFoundError",
-      message: "File-system snapshot '{fileSystemSnapshotId}' not found",
-    },
-    { code: GrpcCode.NOT_FOUND, class: "SandboxNotFoundError", message: SANDBOX_NOT_FOUND },
-    {
-      code: GrpcCode.CANCELLED,
-      class: "SandboxNotRunningError",
-      message: [
-        "{operation} was cancelled (sandbox {sandboxId} connection closed)",
-        "{operation} was cancelled",
-      ],
-    },
-    { code: GrpcCode.DEADLINE_EXCEEDED, class: "SandboxRequestTimeoutError", message: TIMED_OUT },
-    { code: GrpcCode.UNAVAILABLE, class: "SandboxUnavailableError", message: UNAVAILABLE },
-    {
-      code: GrpcCode.RESOURCE_EXHAUSTED,
-      when: "messageSaysTooLarge",
-      class: "RequestSizeError",
-      message: EXHAUSTED,
-    },
-    { code: GrpcCode.RESOURCE_EXHAUSTED, class: "SandboxResourceExhaustedError", message: EXHAUSTED },
-  ],
-};
-
+/** The details part is the server's message as sent, left out when empty (the same on every road). */
+const VALIDATION = [
+  "{operation} failed: {rawMessage}; field violations: {violations}",
+  "{operation} failed: field violations: {violations}",
+];
 const RUNNER_NOT_FOUND = ["Runner not found: '{runnerId}'", "Runner not found: {details}"];
 
-/** Scope `discovery`: a trusted reason wins over the code. */
-const DISCOVERY: ScopeRules = {
-  base: "DiscoveryError",
-  validation: "DiscoveryValidationError",
-  reasons: [
-    {
-      class: "ProfileNotFoundError",
-      message: ["Profile '{profileName}' not found", "Profile not found: {details}"],
-      reasons: { [Reason.PROFILE_NOT_FOUND]: GrpcCode.NOT_FOUND },
+/** INVALID_ARGUMENT with field violations: the scope's validation class. */
+const hasViolations = (failure: CatalogueFailure): boolean => failure.fieldViolations.length > 0;
+/** The transport's message says a message was over a size limit. */
+const tooLarge = (failure: CatalogueFailure): boolean => saysTooLarge(failure.message);
+/** The context names a file-system snapshot: NOT_FOUND is the snapshot's. */
+const namesSnapshot = (_: CatalogueFailure, context: MappingContext): boolean =>
+  context.fileSystemSnapshotId !== undefined;
+
+/** One rule for each reason of a group. */
+/* @__NO_SIDE_EFFECTS__ */
+function eachOf(
+  reasons: readonly string[],
+  rule: Rule<MappingContext>,
+): Record<string, Rule<MappingContext>> {
+  const rows: Record<string, Rule<MappingContext>> = {};
+  for (const reason of reasons) rows[reason] = rule;
+  return rows;
+}
+
+/** A validation row: INVALID_ARGUMENT with field violations gives the scope's validation class. */
+/* @__NO_SIDE_EFFECTS__ */
+function validation(then: ErrorClass): Rule<MappingContext> {
+  return { when: hasViolations, then, message: VALIDATION };
+}
+
+/** A snapshot reason's row. */
+/* @__NO_SIDE_EFFECTS__ */
+function snapshot(then: ErrorClass): Rule<MappingContext> {
+  return { then, message: SNAPSHOT_FAILED };
+}
+
+/**
+ * The default preset's catalogue spec: SPEC §5 as data. Extend it for an SDK of the same service
+ * (`defineCatalogue({ ...cwsandboxSpec, ... })`).
+ */
+export const cwsandboxSpec: CatalogueSpec<SandboxSdkError, MappingContext> = /* @__PURE__ */ (() => ({
+  name: "cwsandbox",
+  root: Root,
+  trustedDomains: [ERROR_DOMAIN],
+  defaultScope: "sandbox",
+  message: "{operation} failed: {details}",
+  codes: {
+    UNAUTHENTICATED: { then: AuthenticationError, message: "Authentication failed: {details}" },
+    PERMISSION_DENIED: { then: PermissionDeniedError, message: "Permission denied: {details}" },
+  },
+  scopes: {
+    sandbox: {
+      root: SandboxError,
+      reasons: {
+        ...eachOf(FILE_REASONS, { then: SandboxFileError, message: FILE_FAILED }),
+        [Reason.SANDBOX_NOT_FOUND]: { then: SandboxNotFoundError, message: SANDBOX_NOT_FOUND },
+        [Reason.SANDBOX_NOT_RUNNING]: {
+          then: SandboxNotRunningError,
+          message: "{operation} failed: sandbox is not running: {details}",
+        },
+        [Reason.COMMAND_TIMEOUT]: { then: SandboxCommandTimeoutError, message: TIMED_OUT },
+        ...eachOf(UNAVAILABLE_REASONS, { then: SandboxUnavailableError, message: UNAVAILABLE }),
+        [Reason.FSS_NOT_FOUND]: snapshot(SnapshotNotFoundError),
+        [Reason.FSS_NOT_READY]: snapshot(SnapshotNotReadyError),
+        [Reason.FSS_NOT_SUPPORTED]: snapshot(SnapshotNotSupportedError),
+        [Reason.FSS_SIZE_EXCEEDED]: snapshot(SnapshotSizeExceededError),
+        [Reason.FSS_QUOTA_EXCEEDED]: snapshot(SnapshotQuotaExceededError),
+        [Reason.FSS_BUCKET_MISMATCH]: snapshot(SnapshotBucketMismatchError),
+        ...eachOf(SNAPSHOT_FAILED_REASONS, snapshot(SandboxSnapshotError)),
+        [Reason.FSS_WAIT_TIMEOUT]: {
+          then: SnapshotWaitTimeoutError,
+          message: "{operation} timed out waiting for snapshot ready ({reason}): {details}",
+        },
+        ...eachOf(SNAPSHOT_THROTTLED_REASONS, {
+          then: SnapshotBackendThrottledError,
+          message: "Snapshot backend throttled ({reason}): {details}",
+        }),
+      },
+      codes: {
+        NOT_FOUND: [
+          {
+            when: namesSnapshot,
+            then: SnapshotNotFoundError,
+            message: "File-system snapshot '{fileSystemSnapshotId}' not found",
+          },
+          { then: SandboxNotFoundError, message: SANDBOX_NOT_FOUND },
+        ],
+        CANCELLED: {
+          then: SandboxNotRunningError,
+          message: [
+            "{operation} was cancelled (sandbox {sandboxId} connection closed)",
+            "{operation} was cancelled",
+          ],
+        },
+        DEADLINE_EXCEEDED: { then: SandboxRequestTimeoutError, message: TIMED_OUT },
+        UNAVAILABLE: { then: SandboxUnavailableError, message: UNAVAILABLE },
+        RESOURCE_EXHAUSTED: [
+          { when: tooLarge, then: RequestSizeError, message: EXHAUSTED },
+          { then: SandboxResourceExhaustedError, message: EXHAUSTED },
+        ],
+        INVALID_ARGUMENT: validation(SandboxValidationError),
+      },
     },
-    {
-      class: "RunnerNotFoundError",
-      message: RUNNER_NOT_FOUND,
-      reasons: { [Reason.RUNNER_NOT_FOUND]: GrpcCode.NOT_FOUND },
+    discovery: {
+      root: DiscoveryError,
+      reasons: {
+        [Reason.PROFILE_NOT_FOUND]: {
+          then: ProfileNotFoundError,
+          message: ["Profile '{profileName}' not found", "Profile not found: {details}"],
+        },
+        [Reason.RUNNER_NOT_FOUND]: { then: RunnerNotFoundError, message: RUNNER_NOT_FOUND },
+      },
+      codes: {
+        NOT_FOUND: { then: RunnerNotFoundError, message: RUNNER_NOT_FOUND },
+        INVALID_ARGUMENT: validation(DiscoveryValidationError),
+        DEADLINE_EXCEEDED: { then: DiscoveryError, message: TIMED_OUT },
+        UNAVAILABLE: { then: DiscoveryError, message: UNAVAILABLE },
+      },
     },
-  ],
-  codes: [{ code: GrpcCode.NOT_FOUND, class: "RunnerNotFoundError", message: RUNNER_NOT_FOUND }],
-};
-
-/** Scope `general` goes straight to step 3. */
-const GENERAL: ScopeRules = {
-  base: "SandboxSdkError",
-  validation: "ValidationError",
-  reasons: [],
-  codes: [],
-};
-
-/** Every scope's rules. */
-export const SCOPE_RULES: Readonly<Record<MappingScope, ScopeRules>> = {
-  sandbox: SANDBOX,
-  discovery: DISCOVERY,
-  general: GENERAL,
-};
-
-/** Step 3, after the scope's own codes, in every scope. */
-export const COMMON_CODE_ROWS: readonly CodeRow[] = [
-  {
-    code: GrpcCode.INVALID_ARGUMENT,
-    when: "fieldViolations",
-    class: "validation",
-    message: [
-      "{operation} failed: {rawDetails}; field violations: {violations}",
-      "{operation} failed: field violations: {violations}",
-    ],
+    general: {
+      codes: {
+        INVALID_ARGUMENT: validation(ValidationError),
+        DEADLINE_EXCEEDED: { then: Root, message: TIMED_OUT },
+        UNAVAILABLE: { then: Root, message: UNAVAILABLE },
+      },
+    },
   },
-  {
-    code: GrpcCode.UNAUTHENTICATED,
-    class: "AuthenticationError",
-    message: "Authentication failed: {details}",
+  reasonCodes: {
+    [Reason.FILE_IO_FAILED]: "INTERNAL",
+    [Reason.FILE_NOT_FOUND]: "NOT_FOUND",
+    [Reason.FILE_IS_DIRECTORY]: "FAILED_PRECONDITION",
+    [Reason.FILE_PERMISSION_DENIED]: "PERMISSION_DENIED",
+    [Reason.FILE_TOO_LARGE]: "FAILED_PRECONDITION",
+    [Reason.FILE_TRUNCATED]: "DATA_LOSS",
+    [Reason.SANDBOX_NOT_FOUND]: "NOT_FOUND",
+    [Reason.SANDBOX_NOT_RUNNING]: "FAILED_PRECONDITION",
+    [Reason.COMMAND_TIMEOUT]: "DEADLINE_EXCEEDED",
+    [Reason.RUNNER_UNAVAILABLE]: "UNAVAILABLE",
+    [Reason.BACKEND_UNAVAILABLE]: "UNAVAILABLE",
+    [Reason.RUNNER_SHARD_RETIRING]: "UNAVAILABLE",
+    [Reason.FSS_NOT_FOUND]: "NOT_FOUND",
+    [Reason.FSS_NOT_READY]: "FAILED_PRECONDITION",
+    [Reason.FSS_NOT_SUPPORTED]: "UNIMPLEMENTED",
+    [Reason.FSS_SIZE_EXCEEDED]: "RESOURCE_EXHAUSTED",
+    [Reason.FSS_QUOTA_EXCEEDED]: "RESOURCE_EXHAUSTED",
+    [Reason.FSS_BUCKET_MISMATCH]: "FAILED_PRECONDITION",
+    [Reason.FSS_CREATE_FAILED]: "INTERNAL",
+    [Reason.FSS_BUCKET_UNAVAILABLE]: "UNAVAILABLE",
+    [Reason.FSS_RESTORE_FAILED]: "INTERNAL",
+    [Reason.FSS_CREATE_TIMED_OUT]: "DEADLINE_EXCEEDED",
+    [Reason.FSS_AUTH_FAILED]: "PERMISSION_DENIED",
+    [Reason.FSS_TRANSPORT_FAILED]: "UNAVAILABLE",
+    [Reason.FSS_CANCELED]: "CANCELLED",
+    [Reason.FSS_WAIT_TIMEOUT]: "DEADLINE_EXCEEDED",
+    // The Python SDK documents SnapshotBackendThrottledError as emitted under UNAVAILABLE.
+    [Reason.FSS_BACKEND_THROTTLED]: "UNAVAILABLE",
+    [Reason.FSS_INFLIGHT_LIMIT]: "UNAVAILABLE",
+    [Reason.FSS_BUCKET_PROVISIONING]: "UNAVAILABLE",
+    [Reason.PROFILE_NOT_FOUND]: "NOT_FOUND",
+    [Reason.RUNNER_NOT_FOUND]: "NOT_FOUND",
   },
-  {
-    code: GrpcCode.PERMISSION_DENIED,
-    class: "PermissionDeniedError",
-    message: "Permission denied: {details}",
-  },
-  { code: GrpcCode.DEADLINE_EXCEEDED, class: "base", message: TIMED_OUT },
-  { code: GrpcCode.UNAVAILABLE, class: "base", message: UNAVAILABLE },
+}))();
+
+/** The default preset's mapping: what `fromGrpcStatus` (and every function bound below) maps with. */
+const CWSANDBOX = /* @__PURE__ */ defineMapping(cwsandboxSpec);
+
+/**
+ * The default preset as a catalogue (`cwsandbox.fromGrpcStatus`, `.fromResponse`, ...): for the
+ * `catalogue` option of `retryInterceptor` and `retryMiddleware`, and for code that takes a
+ * catalogue. The same functions are exported by name.
+ */
+export const cwsandbox = /* @__PURE__ */ defineCatalogue(CWSANDBOX);
+
+/**
+ * Maps whatever a transport threw onto this package's classes. Never throws.
+ *
+ * `error` may be a grpc-js `ServiceError` or `StatusObject`, a protobuf-ts or grpc-web `RpcError`, a
+ * connect-es `ConnectError` (any protocol), a nice-grpc `ClientError` or `RichClientError`, an
+ * axios error, an openapi-fetch `{ error, response }`, a `google.rpc.Status` message object, an
+ * `AbortError` or `TimeoutError`, a network failure, a parsed JSON error body, or anything else; a
+ * `SandboxSdkError` (from any copy of this package) comes back unchanged. The transport's code is
+ * authoritative; the status details supply `reason`, `domain`, `metadata`, `retryDelay`, `details`
+ * and `requestId`, and a reason from a trusted domain picks a more specific class first. The
+ * original error is kept as `cause`, and the stack starts at the caller of `fromGrpcStatus`.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await client.exec(request);
+ * } catch (error) {
+ *   throw fromGrpcStatus(error, { operation: "exec", sandboxId });
+ * }
+ * ```
+ */
+export const fromGrpcStatus: (error: unknown, context?: MappingContext) => SandboxSdkError =
+  /* @__PURE__ */ (() => CWSANDBOX.fromGrpcStatus)();
+
+/**
+ * Maps a `Response` that failed onto this package's classes, as `fromGrpcStatus` maps a thrown
+ * transport error: for SDKs that call the service with `fetch`. Never rejects (but with a
+ * `RangeError` for an invalid `maxBodyBytes`, the caller's programming error).
+ *
+ * What it reads, by the response's `content-type`: gRPC-web (`grpc-status`, `grpc-message`,
+ * `grpc-status-details-bin` in the trailer frame or the headers); Connect, AIP-193 and REST JSON
+ * error bodies, as `parseStatusJson` reads them; anything else (a proxy's HTML page) by its HTTP
+ * status. `retryDelay` comes from `RetryInfo`, else from a hint header. At most `maxBodyBytes`
+ * (1 MiB) of the body are read; `signal` stops the read. `cause` is the response; `httpStatus` its
+ * status; the stack starts at the caller's `await`.
+ *
+ * @example
+ * ```ts
+ * const response = await fetch(url, { method: "POST", body });
+ * if (!response.ok) throw await fromResponse(response, { operation: "exec", sandboxId });
+ * ```
+ */
+export const fromResponse: typeof cwsandbox.fromResponse = /* @__PURE__ */ (() => cwsandbox.fromResponse)();
+
+/**
+ * Returns a client of the same type whose every method's failures arrive already mapped by
+ * `fromGrpcStatus`, with `operation` = the method's name and the given context (an object, or a
+ * function `(method, request) => context` that reads `sandboxId` from the request).
+ *
+ * It works for grpc-js clients (callbacks; unary, client, server and bidirectional streams, whose
+ * `error` event carries the mapped error, also under `for await`), protobuf-ts clients, connect-es
+ * clients from `createClient` and nice-grpc clients (add `niceGrpcErrorMiddleware` to the client
+ * factory so the errors keep the status details nice-grpc drops). Successful calls pass through
+ * untouched; an error already mapped is not mapped again; the caller's own abort is re-thrown as
+ * itself (the `signal.reason` the caller gave).
+ *
+ * @throws TypeError - when `client` is not an object, or `context` neither an object nor a function.
+ *
+ * @example
+ * ```ts
+ * const sandboxes = withErrorMapping(rawClient, (method, request) => ({
+ *   sandboxId: (request as { sandboxId?: string } | undefined)?.sandboxId,
+ * }));
+ * ```
+ */
+export const withErrorMapping: typeof cwsandbox.withErrorMapping = /* @__PURE__ */ (() =>
+  cwsandbox.withErrorMapping)();
+
+/**
+ * A nice-grpc client middleware that keeps the trailers nice-grpc drops, so its errors carry every
+ * detail of the status, and maps them with `fromGrpcStatus` (`operation` is the method's name as the
+ * client spells it: `getSandbox`). Typed as nice-grpc's own `ClientMiddleware`. nice-grpc runs the
+ * middleware added last outermost: add it after a retry middleware so that it maps the final error
+ * (the retry middleware of this package decides the same either way).
+ *
+ * @throws TypeError - when `context` is neither an object nor a function.
+ *
+ * @example
+ * ```ts
+ * const client = createClientFactory().use(niceGrpcErrorMiddleware()).create(SandboxService, channel);
+ * ```
+ */
+export const niceGrpcErrorMiddleware: typeof cwsandbox.niceGrpcErrorMiddleware = /* @__PURE__ */ (() =>
+  cwsandbox.niceGrpcErrorMiddleware)();
+
+/**
+ * The classes that mean "not found" whatever their code: `isNotFound` is true for them, since SDK
+ * code raises them itself, without a status.
+ */
+const NOT_FOUND_CLASSES: readonly string[] = [
+  "SandboxNotFoundError",
+  "SnapshotNotFoundError",
+  "RunnerNotFoundError",
+  "ProfileNotFoundError",
 ];
 
-/** What anything no row names becomes: the scope's base class. */
-export const FALLBACK_ROW: Row = { class: "base", message: "{operation} failed: {details}" };
+function isTrusted(domain: string | undefined, trustedDomains: unknown): boolean {
+  if (domain === undefined) return false;
+  if (Array.isArray(trustedDomains)) return trustedDomains.includes(domain);
+  if (typeof trustedDomains === "string") return trustedDomains === domain;
+  return domain === ERROR_DOMAIN;
+}
+
+/**
+ * Whether `error` means "not found", for `missing_ok`-style deletes: gRPC `NOT_FOUND` (whatever the
+ * ErrorInfo domain); an instance of a not-found class (`SandboxNotFoundError`,
+ * `SnapshotNotFoundError`, `RunnerNotFoundError`, `ProfileNotFoundError`) whatever its code, since
+ * SDK code raises these itself; or the given `reason` from a trusted domain under any code. Accepts a
+ * mapped error or anything `fromGrpcStatus` reads.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await client.deleteSnapshot({ fileSystemSnapshotId });
+ * } catch (e) {
+ *   if (!isNotFound(e, Reason.FSS_NOT_FOUND)) throw e;
+ * }
+ * ```
+ */
+export function isNotFound(
+  error: unknown,
+  reason?: string,
+  options?: { trustedDomains?: readonly string[] | undefined },
+): boolean {
+  let grpcCode: number | undefined;
+  let sentReason: string | undefined;
+  let domain: string | undefined;
+  if (isSandboxSdkError(error)) {
+    for (const name of NOT_FOUND_CLASSES) if (hasBrand(error, name)) return true;
+    ({ grpcCode, reason: sentReason, domain } = error);
+  } else {
+    const failure = readFailure(error, { withMessage: false });
+    grpcCode = failure.kind === undefined ? failure.code : undefined;
+    sentReason = failure.status?.reason;
+    domain = failure.status?.domain;
+  }
+  if (grpcCode === GrpcCode.NOT_FOUND) return true;
+  let trustedDomains: unknown;
+  try {
+    trustedDomains = options?.trustedDomains;
+  } catch {
+    trustedDomains = undefined;
+  }
+  return reason !== undefined && sentReason === reason && isTrusted(domain, trustedDomains);
+}
 
 /**
  * Reasons no row maps, and why: they fall through to the status code. A test fails when a `Reason`
@@ -317,224 +416,18 @@ export const FALLBACK_ROW: Row = { class: "base", message: "{operation} failed: 
  * out of a bundle that does not call it.)
  */
 export function unmappedReasons(): Readonly<Partial<Record<Reason, string>>> {
+  const placement = "placement: for SDK spill-over logic; the status code decides the class";
+  const serverless = "serverless: for SDK logic; the status code decides the class";
   return {
-    [Reason.RUNNER_CAPACITY_EXHAUSTED]:
-      "placement: for SDK spill-over logic; the status code decides the class",
-    [Reason.PLACEMENT_REJECTED]: "placement: for SDK spill-over logic; the status code decides the class",
-    [Reason.PLACEMENT_CONSTRAINT_UNSATISFIED]:
-      "placement: for SDK spill-over logic; the status code decides the class",
-    [Reason.NO_SUITABLE_RUNNER]: "placement: for SDK spill-over logic; the status code decides the class",
-    [Reason.RUNNER_OVERLOADED]: "placement: for SDK spill-over logic; the status code decides the class",
-    [Reason.SERVERLESS_NOT_ALLOWED]: "serverless: for SDK logic; the status code decides the class",
-    [Reason.SERVERLESS_DISABLED]: "serverless: for SDK logic; the status code decides the class",
-    [Reason.SERVERLESS_MISCONFIGURED]: "serverless: for SDK logic; the status code decides the class",
+    [Reason.RUNNER_CAPACITY_EXHAUSTED]: placement,
+    [Reason.PLACEMENT_REJECTED]: placement,
+    [Reason.PLACEMENT_CONSTRAINT_UNSATISFIED]: placement,
+    [Reason.NO_SUITABLE_RUNNER]: placement,
+    [Reason.RUNNER_OVERLOADED]: placement,
+    [Reason.SERVERLESS_NOT_ALLOWED]: serverless,
+    [Reason.SERVERLESS_DISABLED]: serverless,
+    [Reason.SERVERLESS_MISCONFIGURED]: serverless,
     [Reason.INVALID_REQUEST]: "request: INVALID_ARGUMENT and its field violations decide the class",
     [Reason.NOT_IMPLEMENTED]: "request: the status code (UNIMPLEMENTED) decides the class",
   };
-}
-
-/**
- * The classes whose failures are worth retrying (subclasses included), and the exceptions among
- * their subclasses. `isRetryable` reads these; so does the README's table.
- */
-export const RETRYABLE_CLASSES: readonly MappedClassName[] = [
-  "SandboxUnavailableError",
-  "SandboxRequestTimeoutError",
-  "SandboxResourceExhaustedError",
-];
-/** Subclasses of a retryable class that are not retryable: the same oversized message fails again. */
-export const NOT_RETRYABLE_CLASSES: readonly MappedClassName[] = ["RequestSizeError"];
-
-/**
- * The classes that mean "not found" whatever their code: `isNotFound` is true for them, since SDK
- * code raises them itself, without a status.
- */
-export const NOT_FOUND_CLASSES: readonly MappedClassName[] = [
-  "SandboxNotFoundError",
-  "SnapshotNotFoundError",
-  "RunnerNotFoundError",
-  "ProfileNotFoundError",
-];
-
-// ---------------------------------------------------------------------------------------------
-// The walk
-// ---------------------------------------------------------------------------------------------
-
-/** What the conditions and templates read about one failure. */
-export interface Facts {
-  readonly operation: string;
-  readonly details: string;
-  readonly rawDetails: string;
-  readonly reason: string;
-  readonly fieldViolations: readonly FieldViolation[];
-  readonly sandboxId: string | undefined;
-  readonly fileSystemSnapshotId: string | undefined;
-  readonly runnerId: string | undefined;
-  readonly profileName: string | undefined;
-}
-
-/** Whether the transport's message says a message was over a size limit. */
-export function saysTooLarge(message: string): boolean {
-  for (const phrase of TOO_LARGE_PHRASES) if (message.includes(phrase)) return true;
-  return false;
-}
-
-const CONDITIONS: Readonly<Record<Condition, (facts: Facts) => boolean>> = {
-  snapshotInContext: (facts) => facts.fileSystemSnapshotId !== undefined,
-  messageSaysTooLarge: (facts) => saysTooLarge(facts.details),
-  fieldViolations: (facts) => facts.fieldViolations.length > 0,
-};
-
-/** A scope's rules indexed for the walk: trusted reason → row, code → rows in order. */
-interface IndexedScope {
-  readonly rules: ScopeRules;
-  readonly byReason: Readonly<Record<string, ReasonRow>>;
-  readonly byCode: readonly (readonly CodeRow[] | undefined)[];
-}
-
-function indexScope(rules: ScopeRules): IndexedScope {
-  const byReason: Record<string, ReasonRow> = Object.create(null);
-  for (const row of rules.reasons) for (const reason of Object.keys(row.reasons)) byReason[reason] = row;
-  const byCode: CodeRow[][] = [];
-  for (const row of [...rules.codes, ...COMMON_CODE_ROWS]) {
-    const rows = byCode[row.code] ?? [];
-    rows.push(row);
-    byCode[row.code] = rows;
-  }
-  return { rules, byReason: Object.freeze(byReason), byCode };
-}
-
-const INDEXED: Readonly<Record<MappingScope, IndexedScope>> = {
-  sandbox: indexScope(SANDBOX),
-  discovery: indexScope(DISCOVERY),
-  general: indexScope(GENERAL),
-};
-
-/**
- * SPEC §5's walk: a trusted reason of the scope first, then the scope's codes, then the common
- * step 3 (each code's rows in order, the first whose condition holds), else the fallback.
- */
-export function chooseRow(
-  scope: MappingScope,
-  code: number | undefined,
-  trustedReason: string | undefined,
-  facts: Facts,
-): Row {
-  const indexed = INDEXED[scope];
-  if (trustedReason !== undefined) {
-    const row = indexed.byReason[trustedReason];
-    if (row !== undefined) return row;
-  }
-  const rows = code === undefined ? undefined : indexed.byCode[code];
-  if (rows !== undefined) {
-    for (const row of rows) if (row.when === undefined || CONDITIONS[row.when](facts)) return row;
-  }
-  return FALLBACK_ROW;
-}
-
-/** The class a row names, in a scope. */
-export function classOfRow(scope: MappingScope, row: Row): MappedClassName {
-  if (row.class === "base") return SCOPE_RULES[scope].base;
-  if (row.class === "validation") return SCOPE_RULES[scope].validation;
-  return row.class;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Templates
-// ---------------------------------------------------------------------------------------------
-
-/** A template split at its placeholders: literal text at even indexes, placeholder names at odd. */
-type CompiledTemplate = readonly string[];
-
-function compileTemplate(template: string): CompiledTemplate {
-  return template.split(/\{(\w+)\}/);
-}
-
-const COMPILED = new Map<string, CompiledTemplate>();
-
-function compiled(template: string): CompiledTemplate {
-  let parts = COMPILED.get(template);
-  if (parts === undefined) {
-    parts = compileTemplate(template);
-    COMPILED.set(template, parts);
-  }
-  return parts;
-}
-
-function violationsText(violations: readonly FieldViolation[]): string {
-  let text = "";
-  for (const v of violations) {
-    const one = v.field && v.description ? `${v.field}: ${v.description}` : v.field || v.description;
-    text = text === "" ? one : `${text}; ${one}`;
-  }
-  return text;
-}
-
-function placeholderValue(name: string, facts: Facts): string | undefined {
-  switch (name as Placeholder) {
-    case "operation":
-      return facts.operation;
-    case "details":
-      return facts.details;
-    case "rawDetails":
-      return facts.rawDetails === "" ? undefined : facts.rawDetails;
-    case "reason":
-      return facts.reason;
-    case "violations":
-      return violationsText(facts.fieldViolations);
-    case "sandboxId":
-      return facts.sandboxId;
-    case "fileSystemSnapshotId":
-      return facts.fileSystemSnapshotId;
-    case "runnerId":
-      return facts.runnerId;
-    case "profileName":
-      return facts.profileName;
-    default:
-      return undefined;
-  }
-}
-
-/** Fills one template, or `undefined` when a placeholder has no value. */
-function fill(template: string, facts: Facts): string | undefined {
-  const parts = compiled(template);
-  let text = parts[0] as string;
-  for (let i = 1; i < parts.length; i += 2) {
-    const value = placeholderValue(parts[i] as string, facts);
-    if (value === undefined) return undefined;
-    text += value + (parts[i + 1] as string);
-  }
-  return text;
-}
-
-/** The message of a row: the first alternative whose placeholders all have a value. */
-export function renderMessage(template: MessageTemplate, facts: Facts): string {
-  if (typeof template === "string") return fill(template, facts) ?? template;
-  for (const alternative of template) {
-    const text = fill(alternative, facts);
-    if (text !== undefined) return text;
-  }
-  return facts.details;
-}
-
-/** The placeholders of a template (for tests and docs). */
-export function placeholdersOf(template: MessageTemplate): Placeholder[] {
-  const names: Placeholder[] = [];
-  for (const alternative of typeof template === "string" ? [template] : template) {
-    const parts = compiled(alternative);
-    for (let i = 1; i < parts.length; i += 2) names.push(parts[i] as Placeholder);
-  }
-  return names;
-}
-
-/** Every class some row (or a scope's base or validation class) can produce, in any scope. */
-export function producibleClasses(): ReadonlySet<MappedClassName> {
-  const classes = new Set<MappedClassName>();
-  for (const scope of Object.keys(SCOPE_RULES) as MappingScope[]) {
-    const rules = SCOPE_RULES[scope];
-    for (const row of [...rules.reasons, ...rules.codes, ...COMMON_CODE_ROWS, FALLBACK_ROW]) {
-      classes.add(classOfRow(scope, row));
-    }
-  }
-  return classes;
 }

@@ -1,242 +1,58 @@
 /**
- * The class table of sandbox-sdk-errors and `fromGrpcStatus()`, which maps a transport failure onto
- * it. The mapping rules are data in `catalogue.ts`; how each transport's failure is read is in
- * `failure.ts`; brands and JSON live in `brands.ts` and `serialize.ts`. What is left here is the
- * product's shape: the classes, and the few lines that join the rest together.
+ * The CoreWeave sandbox preset's classes (SPEC §2): the hierarchy SDK code throws and applications
+ * catch. Declarations only — each class's literal name, its own fields, its retry contract (the
+ * `retryable` getter) and a TSDoc line naming what produces it. Which failure becomes which class is
+ * the catalogue's business (`catalogue.ts`).
  */
+import { defineErrorClass } from "../../core/brands.js";
+import { type ErrorOptionsOf, SandboxSdkError } from "../../core/error.js";
+import { formatCommand, type ProcessResult, parseExceptionFromStderr } from "../../functions/process.js";
+import { base64Decode } from "../../wire/bytes.js";
+import { EMPTY_LIST } from "../../wire/empty.js";
+import type { FieldViolation } from "../../wire/status-details.js";
+import { StreamCode } from "./reasons.js";
 
-import { BRAND, classNamed, defineErrorClass, FIELDS, hasBrand, type OwnFields } from "../../core/brands.js";
-import {
-  type InspectOptions,
-  inspectError,
-  reviveError,
-  type SerializedError,
-  serializeError,
-} from "../../core/serialize.js";
-import { formatCommand, parseExceptionFromStderr } from "../../functions/process.js";
-import { type Failure, messageOf, readFailure, retryDelayOf } from "../../roads/failure.js";
-import { ERROR_DOMAIN, GrpcCode, Reason, StreamCode } from "../../wire/codes.js";
-import type { StatusDetail } from "../../wire/details.js";
-import { Vocabulary } from "../../wire/details.js";
-import { EMPTY_LIST, EMPTY_METADATA } from "../../wire/empty.js";
-import { restoreStackCapture, suspendStackCapture } from "../../wire/stack.js";
-import type { DecodeOptions, FieldViolation } from "../../wire/status-details.js";
-import {
-  chooseRow,
-  classOfRow,
-  type Facts,
-  type MappingScope,
-  NOT_FOUND_CLASSES,
-  NOT_RETRYABLE_CLASSES,
-  RETRYABLE_CLASSES,
-  renderMessage,
-} from "./catalogue.js";
+export type { ProcessResult };
+export { SandboxSdkError };
 
-export type { SerializedCause, SerializedError, SerializedStatusDetail } from "../../core/serialize.js";
-export type { Failure } from "../../roads/failure.js";
-export type { MappingScope } from "./catalogue.js";
-
-/**
- * The private path by which `fromGrpcStatus` hands a new error the `metadata` and `details` the
- * decoder made fresh and frozen for it alone, so the constructor takes them without a copy. A
- * module-private symbol: no caller outside this file can set it.
- */
-const ADOPT = Symbol("adopt decoded fields");
-
-// ---------------------------------------------------------------------------------------------
-// The root
-// ---------------------------------------------------------------------------------------------
-
-/** Options every error class accepts: the common fields, and the ES2022 `cause`. */
-export interface SandboxSdkErrorOptions extends ErrorOptions {
-  /** `ErrorInfo.reason`, whatever its domain. */
-  reason?: string | undefined;
-  /** `ErrorInfo.domain`. */
-  domain?: string | undefined;
-  /** `ErrorInfo.metadata`; copied into a frozen null-prototype object. */
-  metadata?: Readonly<Record<string, string>> | undefined;
-  /** `RetryInfo.retry_delay`, in milliseconds. */
-  retryDelay?: number | undefined;
-  /** The transport's gRPC status code. */
-  grpcCode?: number | undefined;
-  /** Every decoded detail of the status; copied into a frozen array. */
-  details?: readonly StatusDetail[] | undefined;
-  /** `RequestInfo.request_id`. */
-  requestId?: string | undefined;
+/** `fieldViolations` read back from JSON: the entries with a string `field` and `description`. */
+function reviveViolations(value: unknown): readonly FieldViolation[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  const violations: FieldViolation[] = [];
+  for (const entry of value) {
+    const { field, description } = (entry ?? {}) as { field?: unknown; description?: unknown };
+    if (typeof field === "string" && typeof description === "string") violations.push({ field, description });
+  }
+  return violations;
 }
 
-/**
- * The options of error class `T`: the common ones, `cause`, and `T`'s own fields — derived from the
- * class, so a field is declared once, on the class.
- */
-export type ErrorOptionsOf<T extends SandboxSdkError> = SandboxSdkErrorOptions & {
-  [K in Exclude<keyof T, keyof SandboxSdkError>]?: T[K] | undefined;
-};
-
-type Given = SandboxSdkErrorOptions & Record<string, unknown> & { [ADOPT]?: true };
-
-/** Copies caller-supplied metadata into a frozen null-prototype object of strings. */
-function ownMetadata(
-  metadata: Readonly<Record<string, string>> | undefined,
-): Readonly<Record<string, string>> {
-  if (metadata === undefined || metadata === null || typeof metadata !== "object") return EMPTY_METADATA;
-  const copy: Record<string, string> = Object.create(null);
-  let empty = true;
-  for (const key of Object.keys(metadata)) {
-    const value: unknown = metadata[key];
-    if (typeof value === "string") copy[key] = value;
-    else if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint") {
-      copy[key] = String(value);
-    } else continue;
-    empty = false;
-  }
-  return empty ? EMPTY_METADATA : Object.freeze(copy);
-}
-
-/**
- * The root of every error this package makes. Catch it to catch them all.
- *
- * `instanceof` works across copies of this package (ESM and CJS builds, two installed versions): it
- * compares brands (class names), not prototype identity. `SandboxSdkError.isInstance(x)` and
- * {@link isSandboxSdkError} give the same answers as type guards.
- */
-export class SandboxSdkError extends Error {
-  static {
-    defineErrorClass(this, "SandboxSdkError");
-  }
-
-  /**
-   * `ErrorInfo.reason` of the status, whatever its domain (check {@link domain} before trusting it),
-   * e.g. `Reason.SANDBOX_NOT_FOUND`. For unknown in-band stream codes, that code.
-   */
-  declare readonly reason: string | undefined;
-  /** `ErrorInfo.domain` of the status, as sent (`"cwsandbox.com"` for the sandbox service). */
-  declare readonly domain: string | undefined;
-  /** `ErrorInfo.metadata`: a frozen null-prototype copy; `{}` when the status had none. */
-  declare readonly metadata: Readonly<Record<string, string>>;
-  /**
-   * How long the server asked the client to wait before retrying (`RetryInfo.retry_delay`, or a
-   * `grpc-retry-pushback-ms`, `retry-after-ms` or `Retry-After` header without one), in
-   * **milliseconds**, kept as sent (0 and negative included); `undefined` when absent or invalid.
-   * A hint alone never makes an error retryable: see {@link retryable}.
-   */
-  declare readonly retryDelay: number | undefined;
-  /** The transport's gRPC status code (see `GrpcCode`); `undefined` for errors raised on the client. */
-  declare readonly grpcCode: number | undefined;
-  /** Every detail of the status, decoded, in the order sent. */
-  declare readonly details: readonly StatusDetail[];
-  /** `RequestInfo.request_id`: quote it in support tickets. */
-  declare readonly requestId: string | undefined;
-
-  /**
-   * @param message - A sentence a person can act on.
-   * @param options - Any common field, the class's own fields, and `cause`.
-   */
-  constructor(message: string, options?: SandboxSdkErrorOptions) {
-    super(message, options);
-    const given = (options ?? {}) as Given;
-    const adopt = given[ADOPT] === true;
-    this.reason = given.reason;
-    this.domain = given.domain;
-    this.metadata = adopt ? (given.metadata ?? EMPTY_METADATA) : ownMetadata(given.metadata);
-    this.retryDelay = given.retryDelay;
-    this.grpcCode = given.grpcCode;
-    if (given.details === undefined) this.details = EMPTY_LIST;
-    else this.details = adopt ? given.details : Object.freeze([...given.details]);
-    this.requestId = given.requestId;
-    // The class's own fields (sandboxId, filepath, ...), declared in each subclass with `declare`
-    // so that class-field semantics do not reset them after this constructor has run. A list (the
-    // field violations) is kept as a frozen copy, like `details`.
-    const fields = (this as unknown as Record<symbol, OwnFields | undefined>)[FIELDS];
-    if (fields !== undefined) {
-      const self = this as unknown as Record<string, unknown>;
-      for (let i = 0; i < fields.length; i++) {
-        const [field, fallback] = fields[i] as OwnFields[number];
-        const value = given[field];
-        if (value === undefined) self[field] = fallback;
-        else self[field] = !adopt && Array.isArray(value) ? Object.freeze([...value]) : value;
-      }
-    }
-  }
-
-  /**
-   * Whether retrying the same call may succeed: true for `SandboxUnavailableError` (and its
-   * subclasses), `SandboxRequestTimeoutError` and `SandboxResourceExhaustedError` other than
-   * `RequestSizeError`. The same answer as `isRetryable(this)`.
-   */
-  get retryable(): boolean {
-    return isRetryable(this);
-  }
-
-  /**
-   * A plain object for logs and for crossing worker or process boundaries: `name`, `message`,
-   * `retryable`, every public field that is not undefined (metadata and details included; bytes
-   * as base64 strings), `stack`, and `cause` — an error of this package serialised the same way,
-   * anything else as `{ name, message, code? }`. `JSON.stringify(error)` calls it.
-   */
-  toJSON(): SerializedError {
-    return serializeError(this);
-  }
-
-  /**
-   * Rebuilds an error from {@link toJSON}'s output (or its JSON text): an instance of the class its
-   * `name` names, with the same fields and stack; a name this version does not know gives a
-   * `SandboxSdkError`. Every field is checked: one of the wrong type (a `grpcCode` that is not an
-   * integer from 0 to 16, a `retryDelay` that is not finite, a detail that does not fit its type,
-   * a `sandboxId` that is not a string...) is left out. Throws a `TypeError` when `json` is not an
-   * object (or JSON text of one).
-   */
-  static fromJSON(json: SerializedError | string): SandboxSdkError {
-    return reviveError(
-      typeof json === "string" ? JSON.parse(json) : json,
-      SandboxSdkError,
-    ) as SandboxSdkError;
-  }
-
-  /** What `util.inspect` (and so `console.log`) shows: the stack, then the fields that are set. */
-  [Symbol.for("nodejs.util.inspect.custom")](
-    depth: number,
-    options: InspectOptions,
-    inspect?: (value: unknown, options?: object) => string,
-  ): string {
-    return inspectError(this, depth, options, inspect);
-  }
-
-  /**
-   * True for instances of this class and its subclasses, including those made by another copy of
-   * this package. The same answer as `instanceof`, as a type guard:
-   * `if (SandboxNotFoundError.isInstance(err)) err.sandboxId`.
-   */
-  static isInstance<T>(this: abstract new (...args: never[]) => T, value: unknown): value is T {
-    return (this as unknown as typeof SandboxSdkError)[Symbol.hasInstance](value);
-  }
-
-  /**
-   * Brand-based `instanceof` (see the class comment). A subclass declared outside this package
-   * (without a brand of its own) gets ordinary prototype-chain `instanceof`.
-   */
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    if (!Object.hasOwn(this, BRAND)) return Function.prototype[Symbol.hasInstance].call(this, value);
-    return hasBrand(value, (this as unknown as Record<symbol, string>)[BRAND] as string);
-  }
-}
-
-/** True for any error of this package, including one made by another copy of it. */
-export function isSandboxSdkError(value: unknown): value is SandboxSdkError {
-  return hasBrand(value, "SandboxSdkError");
+/** `execResult` read back from JSON: a `ProcessResult` whose fields have their types (bytes as base64). */
+function reviveExecResult(value: unknown): ProcessResult | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  const { stdout, stderr, exitCode, command, stdoutBytes, stderrBytes } = value as Record<string, unknown>;
+  if (typeof stdout !== "string" || typeof stderr !== "string" || typeof exitCode !== "number")
+    return undefined;
+  if (!Array.isArray(command) || !command.every((part) => typeof part === "string")) return undefined;
+  const result: { -readonly [K in keyof ProcessResult]: ProcessResult[K] } = {
+    stdout,
+    stderr,
+    exitCode,
+    command,
+  };
+  const out = typeof stdoutBytes === "string" ? base64Decode(stdoutBytes) : undefined;
+  const err = typeof stderrBytes === "string" ? base64Decode(stderrBytes) : undefined;
+  if (out !== undefined) result.stdoutBytes = out;
+  if (err !== undefined) result.stderrBytes = err;
+  return result;
 }
 
 /** How much of stderr a message quotes. */
-const MESSAGE_STDERR_LIMIT = 8 * 1024;
+const MESSAGE_STDERR_LIMIT = 8192; // 8 KiB
 
 /** The end of `text`, marked with an ellipsis when cut: a message stays readable in a log. */
 function tail(text: string): string {
   return text.length <= MESSAGE_STDERR_LIMIT ? text : `…${text.slice(-MESSAGE_STDERR_LIMIT)}`;
 }
-
-// ---------------------------------------------------------------------------------------------
-// The hierarchy
-// ---------------------------------------------------------------------------------------------
 
 /**
  * The caller is not authenticated: gRPC `UNAUTHENTICATED`, in every scope. Never a `SandboxError`.
@@ -244,14 +60,14 @@ function tail(text: string): string {
  */
 export class AuthenticationError extends SandboxSdkError {
   static {
-    defineErrorClass(this, "AuthenticationError");
+    /* @__PURE__ */ defineErrorClass(this, "AuthenticationError");
   }
 }
 
 /** The caller may not do this: gRPC `PERMISSION_DENIED`, in every scope. Not retryable. */
 export class PermissionDeniedError extends AuthenticationError {
   static {
-    defineErrorClass(this, "PermissionDeniedError");
+    /* @__PURE__ */ defineErrorClass(this, "PermissionDeniedError");
   }
 }
 
@@ -265,11 +81,14 @@ export type ValidationErrorOptions = ErrorOptionsOf<ValidationError>;
  */
 export class ValidationError extends SandboxSdkError {
   static {
-    defineErrorClass(this, "ValidationError", { fieldViolations: EMPTY_LIST });
+    /* @__PURE__ */ defineErrorClass(this, "ValidationError", {
+      fields: { fieldViolations: EMPTY_LIST },
+      revive: { fieldViolations: reviveViolations },
+    });
   }
   /** Which request fields were invalid, and why (`[]` when none were reported). */
   declare readonly fieldViolations: readonly FieldViolation[];
-  constructor(message: string, options?: ValidationErrorOptions) {
+  constructor(message?: string, options?: ValidationErrorOptions) {
     super(message, options);
   }
 }
@@ -277,14 +96,14 @@ export class ValidationError extends SandboxSdkError {
 /** The SDK client was used after `close()`. Raised by SDK code, never mapped. Not retryable. */
 export class ClientClosedError extends SandboxSdkError {
   static {
-    defineErrorClass(this, "ClientClosedError");
+    /* @__PURE__ */ defineErrorClass(this, "ClientClosedError");
   }
 }
 
 /** A sandbox operation failed: the base class of scope `sandbox`. */
 export class SandboxError extends SandboxSdkError {
   static {
-    defineErrorClass(this, "SandboxError");
+    /* @__PURE__ */ defineErrorClass(this, "SandboxError");
   }
 }
 
@@ -294,11 +113,15 @@ export class SandboxError extends SandboxSdkError {
  */
 export class SandboxValidationError extends SandboxError {
   static {
-    defineErrorClass(this, "SandboxValidationError", { fieldViolations: EMPTY_LIST }, ValidationError);
+    /* @__PURE__ */ defineErrorClass(this, "SandboxValidationError", {
+      fields: { fieldViolations: EMPTY_LIST },
+      revive: { fieldViolations: reviveViolations },
+      alsoInstanceOf: ValidationError,
+    });
   }
   /** Which request fields were invalid, and why. */
   declare readonly fieldViolations: readonly FieldViolation[];
-  constructor(message: string, options?: ValidationErrorOptions) {
+  constructor(message?: string, options?: ValidationErrorOptions) {
     super(message, options);
   }
 }
@@ -309,7 +132,7 @@ export class SandboxValidationError extends SandboxError {
  */
 export class SandboxNotRunningError extends SandboxError {
   static {
-    defineErrorClass(this, "SandboxNotRunningError");
+    /* @__PURE__ */ defineErrorClass(this, "SandboxNotRunningError");
   }
 }
 
@@ -320,7 +143,12 @@ export class SandboxNotRunningError extends SandboxError {
  */
 export class SandboxUnavailableError extends SandboxNotRunningError {
   static {
-    defineErrorClass(this, "SandboxUnavailableError");
+    /* @__PURE__ */ defineErrorClass(this, "SandboxUnavailableError");
+  }
+
+  /** Retryable: the service may serve the call in a moment. */
+  override get retryable(): boolean {
+    return true;
   }
 }
 
@@ -333,28 +161,33 @@ export type SnapshotErrorOptions = ErrorOptionsOf<SandboxSnapshotError>;
  */
 export class SnapshotBackendThrottledError extends SandboxUnavailableError {
   static {
-    defineErrorClass(this, "SnapshotBackendThrottledError");
+    /* @__PURE__ */ defineErrorClass(this, "SnapshotBackendThrottledError");
   }
 }
 
 /** Something timed out: the family of every timeout in the sandbox scope. */
 export class SandboxTimeoutError extends SandboxError {
   static {
-    defineErrorClass(this, "SandboxTimeoutError");
+    /* @__PURE__ */ defineErrorClass(this, "SandboxTimeoutError");
   }
 }
 
 /** The call's deadline passed: gRPC `DEADLINE_EXCEEDED` in scope `sandbox`. Retryable. */
 export class SandboxRequestTimeoutError extends SandboxTimeoutError {
   static {
-    defineErrorClass(this, "SandboxRequestTimeoutError");
+    /* @__PURE__ */ defineErrorClass(this, "SandboxRequestTimeoutError");
+  }
+
+  /** Retryable: the next attempt may be faster. */
+  override get retryable(): boolean {
+    return true;
   }
 }
 
 /** A command in the sandbox ran past its timeout: reason `CWSANDBOX_COMMAND_TIMEOUT`. Not retryable. */
 export class SandboxCommandTimeoutError extends SandboxTimeoutError {
   static {
-    defineErrorClass(this, "SandboxCommandTimeoutError");
+    /* @__PURE__ */ defineErrorClass(this, "SandboxCommandTimeoutError");
   }
 }
 
@@ -364,11 +197,13 @@ export class SandboxCommandTimeoutError extends SandboxTimeoutError {
  */
 export class SnapshotWaitTimeoutError extends SandboxTimeoutError {
   static {
-    defineErrorClass(this, "SnapshotWaitTimeoutError", { fileSystemSnapshotId: undefined });
+    /* @__PURE__ */ defineErrorClass(this, "SnapshotWaitTimeoutError", {
+      fields: { fileSystemSnapshotId: undefined },
+    });
   }
   /** The snapshot waited for, from the mapping context. */
   declare readonly fileSystemSnapshotId: string | undefined;
-  constructor(message: string, options?: SnapshotErrorOptions) {
+  constructor(message?: string, options?: SnapshotErrorOptions) {
     super(message, options);
   }
 }
@@ -376,14 +211,14 @@ export class SnapshotWaitTimeoutError extends SandboxTimeoutError {
 /** The sandbox was terminated. Raised by SDK code, never mapped. Not retryable. */
 export class SandboxTerminatedError extends SandboxError {
   static {
-    defineErrorClass(this, "SandboxTerminatedError");
+    /* @__PURE__ */ defineErrorClass(this, "SandboxTerminatedError");
   }
 }
 
 /** The sandbox failed. Raised by SDK code, never mapped. Not retryable. */
 export class SandboxFailedError extends SandboxError {
   static {
-    defineErrorClass(this, "SandboxFailedError");
+    /* @__PURE__ */ defineErrorClass(this, "SandboxFailedError");
   }
 }
 
@@ -392,30 +227,13 @@ export type SandboxNotFoundErrorOptions = ErrorOptionsOf<SandboxNotFoundError>;
 
 /**
  * The sandbox does not exist (or no longer does): reason `CWSANDBOX_SANDBOX_NOT_FOUND`, or gRPC
- * `NOT_FOUND` in scope `sandbox` without a snapshot id. Not retryable.
+ * `NOT_FOUND` in scope `sandbox` without a snapshot id. Its `sandboxId` comes from the mapping
+ * context, never from the server's metadata. Not retryable.
  */
 export class SandboxNotFoundError extends SandboxError {
   static {
-    defineErrorClass(this, "SandboxNotFoundError", { sandboxId: undefined });
+    /* @__PURE__ */ defineErrorClass(this, "SandboxNotFoundError");
   }
-  /** The sandbox's id, from the mapping context (never from the server's metadata). */
-  declare readonly sandboxId: string | undefined;
-  constructor(message: string, options?: SandboxNotFoundErrorOptions) {
-    super(message, options);
-  }
-}
-
-/** What a process run in the sandbox produced. */
-export interface ProcessResult {
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly exitCode: number;
-  /** The command and its arguments. */
-  readonly command: readonly string[];
-  /** The raw bytes of stdout, when the SDK kept them. */
-  readonly stdoutBytes?: Uint8Array;
-  /** The raw bytes of stderr, when the SDK kept them. */
-  readonly stderrBytes?: Uint8Array;
 }
 
 /** Options of {@link SandboxExecutionError} and its subclasses. */
@@ -428,10 +246,9 @@ export type SandboxExecutionErrorOptions = ErrorOptionsOf<SandboxExecutionError>
  */
 export class SandboxExecutionError extends SandboxError {
   static {
-    defineErrorClass(this, "SandboxExecutionError", {
-      execResult: undefined,
-      exceptionType: undefined,
-      exceptionMessage: undefined,
+    /* @__PURE__ */ defineErrorClass(this, "SandboxExecutionError", {
+      fields: { execResult: undefined, exceptionType: undefined, exceptionMessage: undefined },
+      revive: { execResult: reviveExecResult },
     });
   }
   /** The failed process's result, when known. */
@@ -440,7 +257,7 @@ export class SandboxExecutionError extends SandboxError {
   declare readonly exceptionType: string | undefined;
   /** The exception message reported on stderr. */
   declare readonly exceptionMessage: string | undefined;
-  constructor(message: string, options?: SandboxExecutionErrorOptions) {
+  constructor(message?: string, options?: SandboxExecutionErrorOptions) {
     super(message, options);
   }
 
@@ -475,11 +292,13 @@ export type StreamErrorOptions = ErrorOptionsOf<SandboxStreamBackpressureError>;
  */
 export class SandboxStreamBackpressureError extends SandboxExecutionError {
   static {
-    defineErrorClass(this, "SandboxStreamBackpressureError", { streamCode: undefined });
+    /* @__PURE__ */ defineErrorClass(this, "SandboxStreamBackpressureError", {
+      fields: { streamCode: undefined },
+    });
   }
   /** Always `StreamCode.STREAM_BACKPRESSURE` when made by `streamError()`. */
   declare readonly streamCode: string | undefined;
-  constructor(message: string, options?: StreamErrorOptions) {
+  constructor(message?: string, options?: StreamErrorOptions) {
     super(message, { ...options, reason: undefined });
   }
 }
@@ -490,11 +309,13 @@ export class SandboxStreamBackpressureError extends SandboxExecutionError {
  */
 export class SandboxStreamTruncatedError extends SandboxExecutionError {
   static {
-    defineErrorClass(this, "SandboxStreamTruncatedError", { streamCode: undefined });
+    /* @__PURE__ */ defineErrorClass(this, "SandboxStreamTruncatedError", {
+      fields: { streamCode: undefined },
+    });
   }
   /** Always `StreamCode.STREAM_TRUNCATED` when made by `streamError()`. */
   declare readonly streamCode: string | undefined;
-  constructor(message: string, options?: StreamErrorOptions) {
+  constructor(message?: string, options?: StreamErrorOptions) {
     super(message, { ...options, reason: undefined });
   }
 }
@@ -509,11 +330,11 @@ export type SandboxFileErrorOptions = ErrorOptionsOf<SandboxFileError>;
  */
 export class SandboxFileError extends SandboxError {
   static {
-    defineErrorClass(this, "SandboxFileError", { filepath: undefined });
+    /* @__PURE__ */ defineErrorClass(this, "SandboxFileError", { fields: { filepath: undefined } });
   }
   /** The file's path: as given (by the mapping context), else the server's `metadata.filepath`. */
   declare readonly filepath: string | undefined;
-  constructor(message: string, options?: SandboxFileErrorOptions) {
+  constructor(message?: string, options?: SandboxFileErrorOptions) {
     super(message, options);
     // The sandbox service reports the path in its ErrorInfo metadata.
     if (this.filepath === undefined)
@@ -527,7 +348,12 @@ export class SandboxFileError extends SandboxError {
  */
 export class SandboxResourceExhaustedError extends SandboxError {
   static {
-    defineErrorClass(this, "SandboxResourceExhaustedError");
+    /* @__PURE__ */ defineErrorClass(this, "SandboxResourceExhaustedError");
+  }
+
+  /** Retryable, after the server's `retryDelay` if it sent one. */
+  override get retryable(): boolean {
+    return true;
   }
 }
 
@@ -537,14 +363,19 @@ export class SandboxResourceExhaustedError extends SandboxError {
  */
 export class RequestSizeError extends SandboxResourceExhaustedError {
   static {
-    defineErrorClass(this, "RequestSizeError");
+    /* @__PURE__ */ defineErrorClass(this, "RequestSizeError");
+  }
+
+  /** Not retryable: the same message will be too large again. */
+  override get retryable(): boolean {
+    return false;
   }
 }
 
 /** The sandbox's terminal state could not be read. Raised by SDK code, never mapped. Not retryable. */
 export class SandboxTerminalStateUnavailableError extends SandboxError {
   static {
-    defineErrorClass(this, "SandboxTerminalStateUnavailableError");
+    /* @__PURE__ */ defineErrorClass(this, "SandboxTerminalStateUnavailableError");
   }
 }
 
@@ -556,11 +387,13 @@ export class SandboxTerminalStateUnavailableError extends SandboxError {
  */
 export class SandboxSnapshotError extends SandboxError {
   static {
-    defineErrorClass(this, "SandboxSnapshotError", { fileSystemSnapshotId: undefined });
+    /* @__PURE__ */ defineErrorClass(this, "SandboxSnapshotError", {
+      fields: { fileSystemSnapshotId: undefined },
+    });
   }
   /** The snapshot's id, from the mapping context. */
   declare readonly fileSystemSnapshotId: string | undefined;
-  constructor(message: string, options?: SnapshotErrorOptions) {
+  constructor(message?: string, options?: SnapshotErrorOptions) {
     super(message, options);
   }
 }
@@ -571,56 +404,56 @@ export class SandboxSnapshotError extends SandboxError {
  */
 export class SnapshotNotFoundError extends SandboxSnapshotError {
   static {
-    defineErrorClass(this, "SnapshotNotFoundError");
+    /* @__PURE__ */ defineErrorClass(this, "SnapshotNotFoundError");
   }
 }
 
 /** The snapshot is not ready yet: reason `CWSANDBOX_FSS_NOT_READY`. Not retryable as such. */
 export class SnapshotNotReadyError extends SandboxSnapshotError {
   static {
-    defineErrorClass(this, "SnapshotNotReadyError");
+    /* @__PURE__ */ defineErrorClass(this, "SnapshotNotReadyError");
   }
 }
 
 /** Snapshots are not supported here: reason `CWSANDBOX_FSS_NOT_SUPPORTED`. Not retryable. */
 export class SnapshotNotSupportedError extends SandboxSnapshotError {
   static {
-    defineErrorClass(this, "SnapshotNotSupportedError");
+    /* @__PURE__ */ defineErrorClass(this, "SnapshotNotSupportedError");
   }
 }
 
 /** The snapshot is over its size limit: reason `CWSANDBOX_FSS_SIZE_EXCEEDED`. Not retryable. */
 export class SnapshotSizeExceededError extends SandboxSnapshotError {
   static {
-    defineErrorClass(this, "SnapshotSizeExceededError");
+    /* @__PURE__ */ defineErrorClass(this, "SnapshotSizeExceededError");
   }
 }
 
 /** The snapshot quota is used up: reason `CWSANDBOX_FSS_QUOTA_EXCEEDED`. Not retryable. */
 export class SnapshotQuotaExceededError extends SandboxSnapshotError {
   static {
-    defineErrorClass(this, "SnapshotQuotaExceededError");
+    /* @__PURE__ */ defineErrorClass(this, "SnapshotQuotaExceededError");
   }
 }
 
 /** The snapshot lives in another bucket: reason `CWSANDBOX_FSS_BUCKET_MISMATCH`. Not retryable. */
 export class SnapshotBucketMismatchError extends SandboxSnapshotError {
   static {
-    defineErrorClass(this, "SnapshotBucketMismatchError");
+    /* @__PURE__ */ defineErrorClass(this, "SnapshotBucketMismatchError");
   }
 }
 
 /** A snapshot-on-stop conflicts with the request. Raised by SDK code, never mapped. Not retryable. */
 export class SnapshotOnStopConflictError extends SandboxSnapshotError {
   static {
-    defineErrorClass(this, "SnapshotOnStopConflictError");
+    /* @__PURE__ */ defineErrorClass(this, "SnapshotOnStopConflictError");
   }
 }
 
 /** A runner or profile lookup failed: the base class of scope `discovery`. */
 export class DiscoveryError extends SandboxSdkError {
   static {
-    defineErrorClass(this, "DiscoveryError");
+    /* @__PURE__ */ defineErrorClass(this, "DiscoveryError");
   }
 }
 
@@ -630,11 +463,15 @@ export class DiscoveryError extends SandboxSdkError {
  */
 export class DiscoveryValidationError extends DiscoveryError {
   static {
-    defineErrorClass(this, "DiscoveryValidationError", { fieldViolations: EMPTY_LIST }, ValidationError);
+    /* @__PURE__ */ defineErrorClass(this, "DiscoveryValidationError", {
+      fields: { fieldViolations: EMPTY_LIST },
+      revive: { fieldViolations: reviveViolations },
+      alsoInstanceOf: ValidationError,
+    });
   }
   /** Which request fields were invalid, and why. */
   declare readonly fieldViolations: readonly FieldViolation[];
-  constructor(message: string, options?: ValidationErrorOptions) {
+  constructor(message?: string, options?: ValidationErrorOptions) {
     super(message, options);
   }
 }
@@ -648,11 +485,11 @@ export type RunnerNotFoundErrorOptions = ErrorOptionsOf<RunnerNotFoundError>;
  */
 export class RunnerNotFoundError extends DiscoveryError {
   static {
-    defineErrorClass(this, "RunnerNotFoundError", { runnerId: undefined });
+    /* @__PURE__ */ defineErrorClass(this, "RunnerNotFoundError", { fields: { runnerId: undefined } });
   }
   /** The runner's id, from the mapping context. */
   declare readonly runnerId: string | undefined;
-  constructor(message: string, options?: RunnerNotFoundErrorOptions) {
+  constructor(message?: string, options?: RunnerNotFoundErrorOptions) {
     super(message, options);
   }
 }
@@ -663,266 +500,17 @@ export type ProfileNotFoundErrorOptions = ErrorOptionsOf<ProfileNotFoundError>;
 /** The profile does not exist: reason `CWSANDBOX_PROFILE_NOT_FOUND` in scope `discovery`. Not retryable. */
 export class ProfileNotFoundError extends DiscoveryError {
   static {
-    defineErrorClass(this, "ProfileNotFoundError", { profileName: undefined, runnerId: undefined });
+    /* @__PURE__ */ defineErrorClass(this, "ProfileNotFoundError", {
+      fields: { profileName: undefined, runnerId: undefined },
+    });
   }
   /** The profile's name, from the mapping context. */
   declare readonly profileName: string | undefined;
   /** The runner's id, from the mapping context. */
   declare readonly runnerId: string | undefined;
-  constructor(message: string, options?: ProfileNotFoundErrorOptions) {
+  constructor(message?: string, options?: ProfileNotFoundErrorOptions) {
     super(message, options);
   }
-}
-
-/** A function to run in the sandbox cannot be run. Raised by SDK code, never mapped. */
-export class FunctionError extends SandboxSdkError {
-  static {
-    defineErrorClass(this, "FunctionError");
-  }
-}
-
-/** An async function was given where a synchronous one is required (`assertSyncFunction`). */
-export class AsyncFunctionError extends FunctionError {
-  static {
-    defineErrorClass(this, "AsyncFunctionError");
-  }
-}
-
-/** Options of {@link FunctionSerializationError}. */
-export type FunctionSerializationErrorOptions = ErrorOptionsOf<FunctionSerializationError>;
-
-/**
- * A function's arguments (or result) cannot be carried faithfully by JSON (`assertSerializable`).
- * `path` names the first offending value.
- */
-export class FunctionSerializationError extends FunctionError {
-  static {
-    defineErrorClass(this, "FunctionSerializationError", { path: undefined });
-  }
-  /** Where the offending value sits, e.g. `args[1].callback`. */
-  declare readonly path: string | undefined;
-  constructor(message: string, options?: FunctionSerializationErrorOptions) {
-    super(message, options);
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Retryability
-// ---------------------------------------------------------------------------------------------
-
-/**
- * Whether retrying the call that raised `error` may succeed. True for `SandboxUnavailableError`
- * (subclasses included), `SandboxRequestTimeoutError` and `SandboxResourceExhaustedError` except
- * `RequestSizeError`; false for everything else — whatever its `retryDelay`, and for raw transport
- * errors (map them with `fromGrpcStatus` first). Works on errors from other copies of this package.
- */
-export function isRetryable(error: unknown): boolean {
-  for (const name of NOT_RETRYABLE_CLASSES) if (hasBrand(error, name)) return false;
-  for (const name of RETRYABLE_CLASSES) if (hasBrand(error, name)) return true;
-  return false;
-}
-
-// ---------------------------------------------------------------------------------------------
-// fromGrpcStatus
-// ---------------------------------------------------------------------------------------------
-
-/** What the SDK knows about the failed call; it fills in messages and fields. */
-export interface MappingContext {
-  /** `"sandbox"` (default), `"discovery"` (runners, profiles) or `"general"`. */
-  scope?: MappingScope | undefined;
-  /** The operation in messages, e.g. `"exec"`; default `"operation"`. */
-  operation?: string | undefined;
-  /** The sandbox the call was about: `SandboxNotFoundError.sandboxId`, and the messages. */
-  sandboxId?: string | undefined;
-  /** The file the call was about: `SandboxFileError.filepath` (else the server's `metadata.filepath`). */
-  filepath?: string | undefined;
-  /** The snapshot the call was about: NOT_FOUND then means the snapshot (`SnapshotNotFoundError`). */
-  fileSystemSnapshotId?: string | undefined;
-  /** The runner the call was about (scope `discovery`). */
-  runnerId?: string | undefined;
-  /** The profile the call was about (scope `discovery`). */
-  profileName?: string | undefined;
-  /**
-   * ErrorInfo domains whose reasons are trusted for mapping; default `[ERROR_DOMAIN]`. A single
-   * string is read as a list of one; any other value as the default.
-   */
-  trustedDomains?: readonly string[] | undefined;
-}
-
-const DEFAULT_TRUSTED_DOMAINS: readonly string[] = [ERROR_DOMAIN];
-
-function isTrusted(domain: string | undefined, trustedDomains: unknown): boolean {
-  if (domain === undefined) return false;
-  if (Array.isArray(trustedDomains)) return trustedDomains.includes(domain);
-  // A string is one domain: never `"cwsandbox.com".includes("")`, which would trust the empty one.
-  if (typeof trustedDomains === "string") return trustedDomains === domain;
-  return DEFAULT_TRUSTED_DOMAINS.includes(domain);
-}
-
-/** The service's own words, returned by the decoder as these very strings (see `Vocabulary`). */
-const MAPPING_DECODE: DecodeOptions = {
-  withMessage: false,
-  vocabulary: new Vocabulary([...Object.values(Reason), ERROR_DOMAIN]),
-};
-
-type ErrorClass = new (message: string, options?: SandboxSdkErrorOptions) => SandboxSdkError;
-
-const SCOPES: readonly MappingScope[] = ["sandbox", "discovery", "general"];
-
-function mapFailure(failure: Failure, error: unknown, context: MappingContext): SandboxSdkError {
-  const { code, status } = failure;
-  const given = context.scope;
-  const scope = given === undefined || !SCOPES.includes(given) ? "sandbox" : given;
-  const reason = status?.reason;
-  const metadata = status?.metadata;
-  const fieldViolations = status?.fieldViolations ?? EMPTY_LIST;
-  const facts: Facts = {
-    operation: context.operation ?? "operation",
-    details: messageOf(failure),
-    rawDetails: failure.rawMessage ?? "",
-    reason: reason ?? "",
-    fieldViolations,
-    sandboxId: context.sandboxId,
-    fileSystemSnapshotId: context.fileSystemSnapshotId,
-    runnerId: context.runnerId,
-    profileName: context.profileName,
-  };
-  const trustedReason =
-    reason !== undefined && isTrusted(status?.domain, context.trustedDomains) ? reason : undefined;
-  const row = chooseRow(scope, code, trustedReason, facts);
-  const ErrorType = classNamed(classOfRow(scope, row)) as ErrorClass;
-  const options: Given = {
-    cause: error,
-    reason,
-    domain: status?.domain,
-    metadata,
-    retryDelay: retryDelayOf(failure),
-    grpcCode: code,
-    details: status?.details,
-    requestId: status?.requestId,
-    fieldViolations,
-    sandboxId: context.sandboxId,
-    filepath: context.filepath,
-    fileSystemSnapshotId: context.fileSystemSnapshotId,
-    runnerId: context.runnerId,
-    profileName: context.profileName,
-    [ADOPT]: true,
-  };
-  return new ErrorType(renderMessage(row.message, facts), options);
-}
-
-const NO_CONTEXT: MappingContext = {};
-
-/**
- * Maps whatever a transport threw onto this package's classes. Never throws.
- *
- * `error` may be a grpc-js `ServiceError` or `StatusObject`, a protobuf-ts or grpc-web `RpcError`, a
- * connect-es `ConnectError` (any protocol), a nice-grpc `ClientError` or `RichClientError`, an
- * `AbortError` or `TimeoutError`, a parsed JSON error body, or anything else; a `SandboxSdkError`
- * (from any copy of this package) comes back unchanged. The transport's code is authoritative; the
- * status details supply `reason`, `domain`, `metadata`, `retryDelay`, `details` and `requestId`, and
- * a reason from a trusted domain picks a more specific class first. The original error is kept as
- * `cause`, and the stack starts at the caller of `fromGrpcStatus`.
- *
- * @example
- * ```ts
- * try {
- *   await client.exec(request);
- * } catch (error) {
- *   throw fromGrpcStatus(error, { operation: "exec", sandboxId });
- * }
- * ```
- */
-export function fromGrpcStatus(error: unknown, context?: MappingContext): SandboxSdkError {
-  if (isSandboxSdkError(error)) return error;
-  // The error is built with stack capture off, so it records no frames of ours and costs no stack
-  // walk of its own; then one capture from the caller. (Here, not in a helper: every frame between
-  // the caller and the capture is walked.)
-  const limit = suspendStackCapture();
-  const mapped = mapSuspended(undefined, error, context, limit);
-  if (limit !== undefined) Error.captureStackTrace(mapped, fromGrpcStatus);
-  return mapped;
-}
-
-/**
- * Maps a failure a road has already read (`fromResponse` reads a `Response` itself) with `cause` as
- * the error's cause; the stack starts at the caller of `stackFrom`. For the package's own roads: the
- * public entry is {@link fromGrpcStatus}.
- *
- * @internal
- */
-export function fromFailure(
-  failure: Failure,
-  cause: unknown,
-  context: MappingContext | undefined,
-  stackFrom: (...args: never[]) => unknown,
-): SandboxSdkError {
-  const limit = suspendStackCapture();
-  const mapped = mapSuspended(failure, cause, context, limit);
-  if (limit !== undefined) Error.captureStackTrace(mapped, stackFrom);
-  return mapped;
-}
-
-/** Reads (unless already read) and maps, then puts stack capture back. Never throws. */
-function mapSuspended(
-  read: Failure | undefined,
-  error: unknown,
-  context: MappingContext | undefined,
-  limit: number | undefined,
-): SandboxSdkError {
-  try {
-    const failure = read ?? readFailure(error, MAPPING_DECODE);
-    try {
-      return mapFailure(failure, error, context ?? NO_CONTEXT);
-    } catch {
-      // Only a hostile context (a throwing getter, say) gets here: map without it, so the
-      // transport's code and details still count; never throw.
-      return mapFailure(failure, error, NO_CONTEXT);
-    }
-  } catch {
-    return new SandboxSdkError("operation failed: the error could not be mapped", { cause: error });
-  } finally {
-    restoreStackCapture(limit);
-  }
-}
-
-/**
- * Whether `error` means "not found", for `missing_ok`-style deletes: gRPC `NOT_FOUND` (whatever the
- * ErrorInfo domain); an instance of a not-found class (`SandboxNotFoundError`,
- * `SnapshotNotFoundError`, `RunnerNotFoundError`, `ProfileNotFoundError`) whatever its code, since
- * SDK code raises these itself; or the given `reason` from a trusted domain under any code. Accepts a
- * mapped error or anything `fromGrpcStatus` reads.
- *
- * @example
- * ```ts
- * try { await client.deleteSnapshot(id) } catch (e) { if (!isNotFound(e, Reason.FSS_NOT_FOUND)) throw e }
- * ```
- */
-export function isNotFound(
-  error: unknown,
-  reason?: string,
-  options?: { trustedDomains?: readonly string[] | undefined },
-): boolean {
-  let grpcCode: number | undefined;
-  let sentReason: string | undefined;
-  let domain: string | undefined;
-  if (isSandboxSdkError(error)) {
-    for (const name of NOT_FOUND_CLASSES) if (hasBrand(error, name)) return true;
-    ({ grpcCode, reason: sentReason, domain } = error);
-  } else {
-    const failure = readFailure(error, MAPPING_DECODE);
-    grpcCode = failure.code;
-    sentReason = failure.status?.reason;
-    domain = failure.status?.domain;
-  }
-  if (grpcCode === GrpcCode.NOT_FOUND) return true;
-  let trustedDomains: unknown;
-  try {
-    trustedDomains = options?.trustedDomains;
-  } catch {
-    trustedDomains = undefined;
-  }
-  return reason !== undefined && sentReason === reason && isTrusted(domain, trustedDomains);
 }
 
 /**
