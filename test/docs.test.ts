@@ -1,7 +1,16 @@
 // Every TypeScript block of README.md and docs/**/*.md compiles against the built package, with only
 // what its `<!-- snippet: assumes ... -->` comment declares (scripts/snippets/check.ts says how).
 // `dist` is built first when it is missing or older than src/ (npm test has built it already).
-import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -15,6 +24,10 @@ import {
   resolveEntries,
   type Snippet,
 } from "../scripts/snippets/check.js";
+// @ts-expect-error: a TypeDoc plugin, a plain ES module without declarations
+import { classTree, classTreeText } from "../scripts/typedoc/mermaid-tree.mjs";
+// @ts-expect-error: a TypeDoc plugin, a plain ES module without declarations
+import { mismatches, moduleName, subpathOf } from "../scripts/typedoc/module-names.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const { snippets, strays } = collect(root);
@@ -180,4 +193,96 @@ describe("the pages it reads, and the build it reads them against", () => {
     write("src/presets/modal/index.ts", "", 3_000);
     expect(distIsFresh(temporary)).toBe(false);
   });
+});
+
+describe("the API reference (TypeDoc)", () => {
+  const page = [
+    "```mermaid",
+    "classDiagram",
+    "  direction LR",
+    "  %% a comment",
+    "  Root <|-- B",
+    "  Root <|-- A",
+    "  B <|-- C",
+    "  A <|.. C : also instanceof",
+    "  Root <|-- A",
+    "  D --|> B",
+    "```",
+  ];
+
+  it("names each module after the import that reaches it: the package name and its exports subpath", () => {
+    const named = (file: string) => moduleName("sandbox-sdk-errors", subpathOf(root, join(root, file)));
+    expect(named("src/index.ts")).toBe("sandbox-sdk-errors");
+    expect(named("src/testing/index.ts")).toBe("sandbox-sdk-errors/testing");
+    expect(named("src/presets/modal/index.ts")).toBe("sandbox-sdk-errors/modal");
+  });
+
+  it("fails the docs when package.json exports a subpath no entry point documents, or the reverse", () => {
+    const packageJson = { name: "p", exports: { ".": "./dist/index.js", "./modal": "./dist/modal.js" } };
+    const entries = ["src/index.ts", "src/presets/modal/index.ts"].map((file) => join(root, file));
+    expect(mismatches(root, packageJson, entries)).toEqual([]);
+    expect(mismatches(root, packageJson, entries.slice(0, 1))).toEqual([
+      'package.json exports "./modal", but typedoc.json\'s entryPoints document no src/.../modal/index.ts: add its entry file',
+    ]);
+    expect(mismatches(root, { ...packageJson, exports: { ".": "./dist/index.js" } }, entries)).toEqual([
+      'src/presets/modal/index.ts is an entry point of typedoc.json, but package.json exports no "./modal"',
+    ]);
+  });
+
+  it("draws a Mermaid class diagram as a text tree, realisations noted on the class, an edge drawn once", () => {
+    expect(classTreeText(page.slice(1, -1).join("\n"))).toBe(
+      ["Root", "├── B", "│   ├── C  (also instanceof A)", "│   └── D", "└── A"].join("\n"),
+    );
+  });
+
+  it.each([
+    ["flowchart LR\n  A --> B", 'only class diagrams can be drawn, not "flowchart LR"'],
+    [
+      "classDiagram\n  A <|-- B\n  class B {\n  +run()\n  }",
+      'cannot draw line 3 of the diagram: "class B {"',
+    ],
+    ["classDiagram\n  A *-- B", 'cannot draw line 2 of the diagram: "A *-- B"'],
+    ["classDiagram\n  A <|-- C\n  B <|-- C", "C extends both A and B: not a tree"],
+    ["classDiagram\n  R <|-- S\n  A <|-- B\n  B <|-- A", "A, B inherit in a cycle"],
+  ])("refuses what it cannot draw: %j", (source, message) => {
+    expect(() => classTree(source)).toThrow(message);
+  });
+
+  it("builds module pages named after the package and the README's class tree, linked, with nothing fetched", () => {
+    mkdirSync(join(root, "test", ".tmp"), { recursive: true });
+    const out = mkdtempSync(join(root, "test", ".tmp", "typedoc-"));
+    try {
+      const run = spawnSync("npx", ["typedoc", "--logLevel", "Warn", "--out", out], {
+        cwd: root,
+        encoding: "utf8",
+      });
+      expect(`${run.stdout}${run.stderr}`).toBe("");
+      expect(run.status).toBe(0);
+      const title = (file: string) => /<title>([^<|]*)/.exec(readFileSync(join(out, file), "utf8"))?.[1];
+      expect(title("modules/sandbox-sdk-errors.html")?.trim()).toBe("sandbox-sdk-errors");
+      expect(title("modules/sandbox-sdk-errors_testing.html")?.trim()).toBe("sandbox-sdk-errors/testing");
+
+      const index = readFileSync(join(out, "index.html"), "utf8");
+      expect(index).not.toMatch(/classDiagram|language-mermaid|class="mermaid"/);
+      // Every class of the README's diagram, linked to its page from the tree.
+      const readme = readFileSync(join(root, "README.md"), "utf8");
+      const diagram = /```mermaid\n([\s\S]*?)```/.exec(readme)?.[1] ?? "";
+      const names = classTree(diagram).map((row: { name: string }) => row.name);
+      expect(names).toContain("SandboxSdkError");
+      const tree = /<pre class="class-tree">([\s\S]*?)<\/pre>/.exec(index)?.[1] ?? "";
+      for (const name of names) expect(tree).toContain(`href="classes/sandbox-sdk-errors.${name}.html"`);
+
+      // No page loads anything from another origin: no CDN script, style or font.
+      for (const file of readdirSync(out, { recursive: true, encoding: "utf8" })) {
+        if (!file.endsWith(".html")) continue;
+        const html = readFileSync(join(out, file), "utf8");
+        expect(
+          html.match(/<(?:script|link|img|iframe)\b[^>]*\b(?:src|href)="(?:https?:)?\/\/[^"]*"/g),
+          file,
+        ).toBe(null);
+      }
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }, 300_000);
 });
