@@ -14,11 +14,10 @@ import {
 import { join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { distIsFresh, ensureBuilt } from "../scripts/fresh-dist.js";
 import {
   checkSnippets,
   collect,
-  distIsFresh,
-  ensureBuilt,
   extractSnippets,
   markdownFiles,
   resolveEntries,
