@@ -159,8 +159,11 @@ describe("the snippet checker", () => {
 });
 
 describe("the pages it reads, and the build it reads them against", () => {
-  mkdirSync(join(root, "test", ".tmp"), { recursive: true });
-  const temporary = mkdtempSync(join(root, "test", ".tmp", "docs-"));
+  let temporary: string;
+  beforeAll(() => {
+    mkdirSync(join(root, "test", ".tmp"), { recursive: true });
+    temporary = mkdtempSync(join(root, "test", ".tmp", "docs-"));
+  });
   afterAll(() => rmSync(temporary, { recursive: true, force: true }));
 
   const write = (path: string, text = "", mtime?: number): void => {
