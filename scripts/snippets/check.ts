@@ -1,4 +1,3 @@
-#!/usr/bin/env -S npx tsx
 /**
  * The TypeScript blocks of the documentation (`README.md` and every `docs/**\/*.md`), type-checked
  * the way a user's editor checks them: against the BUILT package (`dist/*.d.ts`, found through
