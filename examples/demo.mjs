@@ -159,23 +159,41 @@ let notFound;
 for (const [call, run] of scenarios) {
   try {
     await run();
-    rows.push([call, "(succeeded)", "", "", "", ""]);
+    rows.push({ cells: [call, "(succeeded)", "", "", ""], message: "" });
   } catch (error) {
     notFound ??= error.name === "SandboxNotFoundError" ? error : undefined;
-    rows.push([
-      call,
-      error.name,
-      error.reason ?? "-",
-      error.retryDelay === undefined ? "-" : `${error.retryDelay} ms`,
-      error.retryable ? "yes" : "no",
-      error.message + trailerNote(error),
-    ]);
+    rows.push({
+      cells: [
+        call,
+        error.name,
+        error.reason ?? "-",
+        error.retryDelay === undefined ? "-" : `${error.retryDelay} ms`,
+        error.retryable ? "yes" : "no",
+      ],
+      message: error.message + trailerNote(error),
+    });
   }
 }
 
-const header = ["call", "class", "reason", "retryDelay", "retryable", "message"];
+/** The demo fits a terminal this wide: each failure's message goes on its own lines, under its row. */
+const WIDTH = 120;
+const MESSAGE_INDENT = "    ";
+
+/** `text` cut at spaces into lines of at most `width` characters (a longer word keeps a line of its own). */
+function wrap(text, width) {
+  const lines = [""];
+  for (const word of text.split(" ")) {
+    const last = lines[lines.length - 1];
+    if (last === "") lines[lines.length - 1] = word;
+    else if (`${last} ${word}`.length <= width) lines[lines.length - 1] = `${last} ${word}`;
+    else lines.push(word);
+  }
+  return lines;
+}
+
+const header = ["call", "class", "reason", "retryDelay", "retryable"];
 const widths = header.map((title, i) =>
-  rows.reduce((width, row) => Math.max(width, row[i].length), title.length),
+  rows.reduce((width, row) => Math.max(width, row.cells[i].length), title.length),
 );
 const line = (cells) =>
   cells
@@ -186,8 +204,14 @@ console.log(
   `sandbox service on 127.0.0.1:${port}: every failure, mapped at the client's edge by withErrorMapping\n`,
 );
 console.log(line(header));
+console.log(`${MESSAGE_INDENT}message`);
 console.log(line(widths.map((width) => "-".repeat(width))));
-for (const row of rows) console.log(line(row));
+for (const row of rows) {
+  console.log(line(row.cells));
+  if (row.message === "") continue;
+  for (const text of wrap(row.message, WIDTH - MESSAGE_INDENT.length))
+    console.log(`${MESSAGE_INDENT}${text}`);
+}
 
 console.log("\nOpenTelemetry attributes of the GetSandbox failure (recordError(span, error) sets them):");
 for (const [key, value] of Object.entries(otelAttributes(notFound)))
