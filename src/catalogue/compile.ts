@@ -166,9 +166,9 @@ function codeOfName(where: string, name: string): GrpcCode {
   return code;
 }
 
-function compileRows(where: string, value: unknown, words: Set<string>): CompiledRows {
+function compileRows(where: string, value: unknown, words: Set<string>, isScope = true): CompiledRows {
   const rows = checkObject(where, value) as CatalogueRows;
-  for (const key of Object.keys(rows)) {
+  for (const key of isScope ? Object.keys(rows) : []) {
     if (!ROWS_KEYS.has(key))
       fail(`${where}.${key}`, `is not a field of a scope (${[...ROWS_KEYS].join(", ")})`);
   }
@@ -239,7 +239,7 @@ export function compileCatalogue<Context extends CatalogueContext>(
   if (given.name !== undefined && typeof given.name !== "string")
     fail("name", `must be a string, got ${describe(given.name)}`);
   const words = new Set<string>();
-  const top = compileRows("the spec", given, words);
+  const top = compileRows("the spec", given, words, false);
   const scopes = new Map<string, CompiledRows>();
   if (given.scopes !== undefined) {
     const named = checkObject("scopes", given.scopes);

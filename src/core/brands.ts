@@ -10,8 +10,10 @@
  * older copy, which knew only the default preset's unqualified names, still agrees on every class it
  * shares.
  *
- * Every class registers itself from a static block, `static { defineErrorClass(this, "Name") }`,
- * marked pure: a bundle that never mentions a class leaves it out, registration and all.
+ * Every class registers itself from the initializer of its static `brand` field,
+ * `static override readonly brand = defineErrorClass(this, "Name")`, a call marked free of side
+ * effects: a bundle that never mentions a class leaves it out, registration and all, and one that
+ * keeps a class keeps its registration (a pure call in a static block would be dropped either way).
  */
 
 /** The brand list, as a prototype property. */
@@ -32,7 +34,8 @@ const DEFAULT_MESSAGE = Symbol.for("sandbox-sdk-errors.defaultMessage");
 export type OwnFields = readonly (readonly [
   field: string,
   fallback: unknown,
-  revive?: (json: unknown) => unknown,
+  revive: ((json: unknown) => unknown) | undefined,
+  fromMetadata: boolean,
 ])[];
 
 // biome-ignore lint/suspicious/noExplicitAny: a class table holds constructors of any signature.
@@ -57,6 +60,11 @@ export interface ErrorClassOptions {
    * out. A field without one is kept only when it is a string.
    */
   readonly revive?: Readonly<Record<string, (json: unknown) => unknown>> | undefined;
+  /**
+   * Own fields that fall back to the ErrorInfo metadata entry of the same name when not given (the
+   * sandbox service reports a file's path in `metadata.filepath`). The testing kit sends them there.
+   */
+  readonly fromMetadata?: readonly string[] | undefined;
   /** A class the new one also answers `instanceof` for, besides its parent. */
   readonly alsoInstanceOf?: AnyErrorClass | undefined;
   /**
@@ -88,14 +96,16 @@ export function brandOf(name: string, preset: string | undefined): string {
  * fields (copied from the constructor's options, written by `toJSON`, read back by `fromJSON`), a
  * default message, and a place in the registry `SandboxSdkError.fromJSON` revives from.
  *
- * Call it once per class, from a static block, with a pure annotation so that bundlers can drop a
- * class nobody uses:
+ * Call it once per class, as the initializer of its static `brand` field (it returns the brand), so
+ * that a bundler drops a class nobody uses — registration and all — and keeps the registration of
+ * every class it keeps:
  *
  * ```ts
  * export class QuotaError extends SandboxSdkError {
- *   static {
- *     /* @__PURE__ *\/ defineErrorClass(this, "QuotaError", { preset: "acme", fields: { quota: undefined } });
- *   }
+ *   static override readonly brand: string = defineErrorClass(this, "QuotaError", {
+ *     preset: "acme",
+ *     fields: { quota: undefined },
+ *   });
  *   declare readonly quota: string | undefined;
  * }
  * ```
@@ -107,9 +117,10 @@ export function brandOf(name: string, preset: string | undefined): string {
  * @param cls - The class, from its own static block (`this`).
  * @param name - Its name, as a literal.
  * @param options - Its preset, own fields, extra parent and default message.
+ * @returns The class's brand: its name, qualified by its preset.
  */
 /* @__NO_SIDE_EFFECTS__ */
-export function defineErrorClass(cls: AnyErrorClass, name: string, options?: ErrorClassOptions): void {
+export function defineErrorClass(cls: AnyErrorClass, name: string, options?: ErrorClassOptions): string {
   const prototype = cls.prototype as Prototype;
   const parent = Object.getPrototypeOf(prototype) as Prototype;
   const preset = options?.preset ?? carried<string>(parent, PRESET);
@@ -125,8 +136,9 @@ export function defineErrorClass(cls: AnyErrorClass, name: string, options?: Err
   });
   if (fields !== undefined) {
     const revive = options?.revive ?? {};
+    const fromMetadata = options?.fromMetadata ?? [];
     const own = Object.keys(fields).map((field) =>
-      Object.freeze([field, fields[field], revive[field]] as const),
+      Object.freeze([field, fields[field], revive[field], fromMetadata.includes(field)] as const),
     );
     Object.defineProperty(prototype, FIELDS, { value: Object.freeze([...parentFields, ...own]) });
   }
@@ -136,6 +148,7 @@ export function defineErrorClass(cls: AnyErrorClass, name: string, options?: Err
   }
   Object.defineProperty(cls, BRAND, { value: brand });
   CLASSES.set(brand, cls);
+  return brand;
 }
 
 /** The class registered under `brand` (`NotFoundError`, `modal.NotFoundError`), if one is loaded. */

@@ -111,9 +111,12 @@ function readSafely(value: object, key: string): unknown {
  * `SandboxSdkError.isInstance(x)` and {@link isSandboxSdkError} give the same answers as type guards.
  */
 export class SandboxSdkError extends Error {
-  static {
-    /* @__PURE__ */ defineRootClass(this);
-  }
+  /**
+   * The brand the class answers to for `instanceof` across copies of this package: its name,
+   * qualified by its preset for every preset but the default one (`modal.NotFoundError`). Set once,
+   * where the class is defined, by `defineErrorClass`.
+   */
+  static readonly brand: string = /* @__PURE__ */ defineRootClass(this);
 
   /**
    * `ErrorInfo.reason` of the status, whatever its domain (check {@link domain} before trusting it),
@@ -182,9 +185,9 @@ export class SandboxSdkError extends Error {
     if (fields !== undefined) {
       const self = this as unknown as Record<string, unknown>;
       for (let i = 0; i < fields.length; i++) {
-        const [field, fallback] = fields[i] as OwnFields[number];
+        const [field, fallback, , fromMetadata] = fields[i] as OwnFields[number];
         const value = given[field];
-        if (value === undefined) self[field] = fallback;
+        if (value === undefined) self[field] = (fromMetadata ? this.metadata[field] : undefined) ?? fallback;
         else self[field] = !adopt && Array.isArray(value) ? Object.freeze([...value]) : value;
       }
     }
@@ -289,8 +292,8 @@ export class SandboxSdkError extends Error {
  * no Node import). Installed here rather than as a method with a computed key, which would keep the
  * class in every bundle whether used or not.
  */
-function defineRootClass(cls: typeof SandboxSdkError): void {
-  defineErrorClass(cls, "SandboxSdkError", { message: "Sandbox SDK error" });
+function defineRootClass(cls: typeof SandboxSdkError): string {
+  const brand = defineErrorClass(cls, "SandboxSdkError", { message: "Sandbox SDK error" });
   Object.defineProperty(cls.prototype, Symbol.for("nodejs.util.inspect.custom"), {
     configurable: true,
     writable: true,
@@ -303,6 +306,7 @@ function defineRootClass(cls: typeof SandboxSdkError): void {
       return inspectError(this, depth, options, inspect);
     },
   });
+  return brand;
 }
 
 /** `X.from`'s work, with stack capture already handled. */

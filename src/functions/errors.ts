@@ -7,16 +7,12 @@ import { type ErrorOptionsOf, SandboxSdkError } from "../core/error.js";
 
 /** A function to run in the sandbox cannot be run. Raised by SDK code, never mapped. */
 export class FunctionError extends SandboxSdkError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "FunctionError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "FunctionError");
 }
 
 /** An async function was given where a synchronous one is required (`assertSyncFunction`). */
 export class AsyncFunctionError extends FunctionError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "AsyncFunctionError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "AsyncFunctionError");
 }
 
 /** Options of {@link FunctionSerializationError}. */
@@ -27,9 +23,11 @@ export type FunctionSerializationErrorOptions = ErrorOptionsOf<FunctionSerializa
  * `path` names the first offending value.
  */
 export class FunctionSerializationError extends FunctionError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "FunctionSerializationError", { fields: { path: undefined } });
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(
+    this,
+    "FunctionSerializationError",
+    { fields: { path: undefined } },
+  );
   /** Where the offending value sits, e.g. `args[1].callback`. */
   declare readonly path: string | undefined;
   constructor(message?: string, options?: FunctionSerializationErrorOptions) {

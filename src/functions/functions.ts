@@ -180,7 +180,8 @@ const NON_ELEMENTS: Problem = {
   what: "an array with properties that are not elements",
   fix: "put them in an object instead",
 };
-const TOO_DEEP: Problem = { what: "nested more than 512 levels deep (MAX_SERIALIZABLE_DEPTH)" };
+// 512 is MAX_SERIALIZABLE_DEPTH, spelt out: a template here would keep this table in every bundle.
+const TOO_DEEP: Problem = { what: "nested more than 512 levels deep" };
 const UNDEFINED: Problem = { what: "undefined", fix: "use null instead, or leave the property out" };
 const FUNCTION: Problem = { what: "a function" };
 const SYMBOL: Problem = { what: "a symbol" };

@@ -5,6 +5,7 @@
  * (both presets and an SDK's own): candidate statuses are tried in order, each checked with the
  * catalogue's own mapping, so a rule's `when` — opaque code — is honoured without being read.
  */
+
 import {
   type CatalogueContext,
   type CatalogueSpec,
@@ -20,6 +21,7 @@ import {
   STATUS_DETAILS_KEY,
   type StatusDetail,
 } from "sandbox-sdk-errors";
+import { ownFieldsOf } from "../core/brands.js";
 import { encodeStatus as encode, hasUnpairedSurrogate, type StatusInit, show } from "./encode.js";
 
 /** What the kit puts on the wire for an error: the status, and the transport's own message. */
@@ -161,6 +163,25 @@ function wellFormed(text: string): string {
   return hasUnpairedSurrogate(text) ? new TextDecoder().decode(new TextEncoder().encode(text)) : text;
 }
 
+/** A class's own fields as its prototype lists them (see `defineErrorClass`). */
+type OwnFieldList = readonly (readonly [string, unknown, unknown, boolean])[];
+const FIELDS = Symbol.for("sandbox-sdk-errors.fields");
+
+/**
+ * The metadata an added ErrorInfo carries: the error's, and each own field the class reads back from
+ * metadata (`SandboxFileError.filepath`) when the metadata lacks it.
+ */
+function metadataOf(error: SandboxSdkError): Record<string, string> {
+  const metadata: Record<string, string> = Object.create(null);
+  Object.assign(metadata, error.metadata);
+  const fields = (error as unknown as Record<symbol, OwnFieldList | undefined>)[FIELDS] ?? [];
+  for (const [field, , , fromMetadata] of fields) {
+    const value = (error as unknown as Record<string, unknown>)[field];
+    if (fromMetadata && typeof value === "string" && metadata[field] === undefined) metadata[field] = value;
+  }
+  return metadata;
+}
+
 /** The fields the details already carry, as the client will decode them. */
 function represented(details: readonly StatusDetail[]): ParsedStatus | undefined {
   return details.length === 0 ? undefined : parseStatusDetails(encode({ code: 0, details }));
@@ -176,8 +197,17 @@ function checkRetryDelay(delay: unknown, caller: string): void {
 }
 
 /** The context that produced the error, as far as the error tells: its own fields, its scope. */
-function contextOf(error: SandboxSdkError, scope: string | undefined): CatalogueContext {
-  const context: Record<string, unknown> = { scope, operation: error.operation, sandboxId: error.sandboxId };
+function contextOf(error: SandboxSdkError, scope: string | undefined, spec: CatalogueSpec): CatalogueContext {
+  // The error's own domain is trusted: the far side maps with the context that produced the error,
+  // which trusted it if its reason picked the class.
+  const trustedDomains = [...(spec.trustedDomains ?? [])];
+  if (error.domain !== undefined) trustedDomains.push(error.domain);
+  const context: Record<string, unknown> = {
+    scope,
+    operation: error.operation,
+    sandboxId: error.sandboxId,
+    trustedDomains,
+  };
   for (const key of Object.keys(error)) {
     const value = (error as unknown as Record<string, unknown>)[key];
     if (!(key in context) && typeof value === "string") context[key] = value;
@@ -187,7 +217,8 @@ function contextOf(error: SandboxSdkError, scope: string | undefined): Catalogue
 
 /** The transport messages to try: the server's own, then made to say (or not) "too large". */
 function messagesFor(error: SandboxSdkError): string[] {
-  const message = wellFormed(error.rawMessage ?? error.message);
+  // As the error has it: only the blob's copy of the message must be well-formed UTF-8.
+  const message = error.rawMessage ?? error.message;
   const sentence = GRPC_JS_SENTENCE.exec(message)?.[0] ?? GRPC_JS_TOO_LARGE;
   return [...new Set([message, message.replace(TOO_LARGE, "bigger than"), sentence])];
 }
@@ -223,69 +254,71 @@ export function wireStatusOf(
   const details: StatusDetail[] = [...error.details];
   const shown = represented(details);
 
-  // The reason: the one the details carry, else the error's own, else — for a class that only a
-  // reason gives — its first reason.
-  let reason = shown?.reason;
-  if (reason === undefined) {
-    reason =
-      error.reason || (producer.codes.length === 0 && !producer.isRoot ? producer.reasons[0] : undefined);
-    if (reason !== undefined) {
-      const metadata: Record<string, string> = Object.create(null);
-      Object.assign(metadata, error.metadata);
-      details.push({
-        type: "ErrorInfo",
-        reason,
-        domain: error.domain ?? spec.trustedDomains?.[0] ?? "",
-        metadata,
-      });
-    }
-  }
   if (shown?.retryDelay === undefined && error.retryDelay !== undefined) {
     details.push({ type: "RetryInfo", retryDelay: error.retryDelay });
   }
   if (shown?.requestId === undefined && error.requestId !== undefined) {
     details.push({ type: "RequestInfo", requestId: error.requestId, servingData: "" });
   }
+  // The reason: the one the details carry, else the error's own; else, without one, none first and
+  // — when no code alone leads back to the class — the first reason that gives it.
+  const ownReason = shown?.reason === undefined ? error.reason || undefined : undefined;
+  const reasons: (string | undefined)[] =
+    shown?.reason !== undefined || ownReason !== undefined
+      ? [ownReason]
+      : [undefined, ...producer.reasons.slice(0, 1)];
   // Field violations, for a class whose rule needs them: the error's own, else its message as one.
-  let violations: readonly FieldViolation[] = shown?.fieldViolations ?? [];
-  const withViolations = [...details];
-  if (violations.length === 0 && "fieldViolations" in error) {
+  const badRequest: StatusDetail[] = [];
+  if ((shown?.fieldViolations ?? []).length === 0 && "fieldViolations" in error) {
     const own = ((error as { fieldViolations?: readonly FieldViolation[] }).fieldViolations ?? []).filter(
       (v) => v.field !== "" || v.description !== "",
     );
-    violations = own.length > 0 ? own : [{ field: "", description: error.message || "invalid request" }];
-    withViolations.push({
+    const violations =
+      own.length > 0 ? own : [{ field: "", description: error.message || "invalid request" }];
+    badRequest.push({
       type: "BadRequest",
       fieldViolations: violations.map((v) => ({ field: v.field, description: v.description, reason: "" })),
     });
   }
 
   // The code: the error's own when it still leads to the class; else the code the server sends with
-  // the reason, or a code whose row names the class; else UNKNOWN; else any code at all.
+  // the reason, or a code whose row names the class (for a root, UNKNOWN first: what anything else
+  // gives); else any code at all. Each candidate is checked with the catalogue's own mapping.
   const own = ownCode(error);
-  const reasonCode = reason === undefined ? undefined : spec.reasonCodes?.[reason];
-  const candidates = [
-    own,
-    reasonCode === undefined ? undefined : GrpcCode[reasonCode],
-    ...producer.codes,
-    GrpcCode.UNKNOWN,
-    ...CODE_NAMES.map((name) => GrpcCode[name]).filter((code) => code !== GrpcCode.OK),
-  ].filter((code, i, all): code is GrpcCode => code !== undefined && all.indexOf(code) === i);
   const want = brandOf(producer.cls);
   const message = wellFormed(error.message);
   const scopes = [...new Set([producer.scope, undefined, ...Object.keys(spec.scopes ?? {})])];
-  for (const scope of scopes) {
-    const context = contextOf(error, scope);
-    for (const candidateDetails of withViolations === details ? [details] : [details, withViolations]) {
-      for (const code of candidates) {
-        for (const transportMessage of messagesFor(error)) {
-          const status = { code, message, details: candidateDetails };
-          const blob = encode(status);
-          const mapped = catalogue.fromGrpcStatus(
-            { code, details: transportMessage, metadata: { [STATUS_DETAILS_KEY]: [blob] } },
-            context,
-          );
-          if (brandOf(mapped) === want) return { code, transportMessage, status };
+  const named = producer.isRoot
+    ? [GrpcCode.UNKNOWN, ...producer.codes]
+    : [...producer.codes, GrpcCode.UNKNOWN];
+  for (const reason of reasons) {
+    const withReason = [...details];
+    if (reason !== undefined) {
+      const domain = error.domain ?? spec.trustedDomains?.[0] ?? "";
+      withReason.push({ type: "ErrorInfo", reason, domain, metadata: metadataOf(error) });
+    }
+    const reasonCode = reason === undefined ? undefined : spec.reasonCodes?.[reason];
+    const candidates = [
+      own,
+      reasonCode === undefined ? undefined : GrpcCode[reasonCode],
+      ...named,
+      ...CODE_NAMES.map((name) => GrpcCode[name]).filter((code) => code !== GrpcCode.OK),
+    ].filter((code, i, all): code is GrpcCode => code !== undefined && all.indexOf(code) === i);
+    const detailChoices =
+      badRequest.length === 0 ? [withReason] : [withReason, [...withReason, ...badRequest]];
+    for (const scope of scopes) {
+      const context = contextOf(error, scope, spec);
+      for (const candidateDetails of detailChoices) {
+        for (const code of candidates) {
+          for (const transportMessage of messagesFor(error)) {
+            const status = { code, message, details: candidateDetails };
+            const blob = encode(status);
+            const mapped = catalogue.fromGrpcStatus(
+              { code, details: transportMessage, metadata: { [STATUS_DETAILS_KEY]: [blob] } },
+              context,
+            );
+            if (brandOf(mapped) === want) return { code, transportMessage, status };
+          }
         }
       }
     }

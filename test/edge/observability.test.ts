@@ -125,6 +125,7 @@ describe("recordError on a real span", () => {
       "sandbox.error.reason": Reason.SANDBOX_NOT_FOUND,
       "sandbox.error.domain": "cwsandbox.com",
       "sandbox.error.retryable": false,
+      "sandbox.operation": "GetSandbox",
       "sandbox.request_id": "req-42",
     });
   });

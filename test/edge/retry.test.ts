@@ -19,7 +19,7 @@ import {
   SandboxResourceExhaustedError,
   SandboxUnavailableError,
   SnapshotBackendThrottledError,
-} from "../../src/presets/cwsandbox/errors.js";
+} from "../../src/index.js";
 
 const execFileAsync = promisify(execFile);
 

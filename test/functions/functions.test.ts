@@ -5,11 +5,7 @@ import {
   assertSyncFunction,
   MAX_SERIALIZABLE_DEPTH,
 } from "../../src/functions/functions.js";
-import {
-  AsyncFunctionError,
-  FunctionError,
-  FunctionSerializationError,
-} from "../../src/presets/cwsandbox/errors.js";
+import { AsyncFunctionError, FunctionError, FunctionSerializationError } from "../../src/index.js";
 
 /** The error assertSerializable throws for `value`, or undefined when it passes. */
 function refusal(value: unknown, path?: string): FunctionSerializationError | undefined {

@@ -34,7 +34,6 @@ import {
 } from "sandbox-sdk-errors";
 import { encodeStatus, type StatusInit, toServiceError } from "sandbox-sdk-errors/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { producibleClasses } from "../../src/presets/cwsandbox/catalogue.js";
 import {
   badRequest,
   decodeStatusBlob,
@@ -44,6 +43,7 @@ import {
   requestInfo,
   retryInfo,
 } from "../support/encoder.js";
+import { producibleClasses } from "../support/roads/failures.js";
 import { serviceError } from "../support/transport.js";
 import { vectors } from "../support/vectors.js";
 

@@ -59,16 +59,12 @@ function tail(text: string): string {
  * Not retryable: fix the credentials.
  */
 export class AuthenticationError extends SandboxSdkError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "AuthenticationError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "AuthenticationError");
 }
 
 /** The caller may not do this: gRPC `PERMISSION_DENIED`, in every scope. Not retryable. */
 export class PermissionDeniedError extends AuthenticationError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "PermissionDeniedError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "PermissionDeniedError");
 }
 
 /** Options of the validation classes: the common ones and `fieldViolations`. */
@@ -80,12 +76,10 @@ export type ValidationErrorOptions = ErrorOptionsOf<ValidationError>;
  * `instanceof ValidationError`. Not retryable.
  */
 export class ValidationError extends SandboxSdkError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "ValidationError", {
-      fields: { fieldViolations: EMPTY_LIST },
-      revive: { fieldViolations: reviveViolations },
-    });
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "ValidationError", {
+    fields: { fieldViolations: EMPTY_LIST },
+    revive: { fieldViolations: reviveViolations },
+  });
   /** Which request fields were invalid, and why (`[]` when none were reported). */
   declare readonly fieldViolations: readonly FieldViolation[];
   constructor(message?: string, options?: ValidationErrorOptions) {
@@ -95,16 +89,12 @@ export class ValidationError extends SandboxSdkError {
 
 /** The SDK client was used after `close()`. Raised by SDK code, never mapped. Not retryable. */
 export class ClientClosedError extends SandboxSdkError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "ClientClosedError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "ClientClosedError");
 }
 
 /** A sandbox operation failed: the base class of scope `sandbox`. */
 export class SandboxError extends SandboxSdkError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "SandboxError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "SandboxError");
 }
 
 /**
@@ -112,13 +102,11 @@ export class SandboxError extends SandboxSdkError {
  * `instanceof ValidationError`. Not retryable.
  */
 export class SandboxValidationError extends SandboxError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "SandboxValidationError", {
-      fields: { fieldViolations: EMPTY_LIST },
-      revive: { fieldViolations: reviveViolations },
-      alsoInstanceOf: ValidationError,
-    });
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "SandboxValidationError", {
+    fields: { fieldViolations: EMPTY_LIST },
+    revive: { fieldViolations: reviveViolations },
+    alsoInstanceOf: ValidationError,
+  });
   /** Which request fields were invalid, and why. */
   declare readonly fieldViolations: readonly FieldViolation[];
   constructor(message?: string, options?: ValidationErrorOptions) {
@@ -131,9 +119,7 @@ export class SandboxValidationError extends SandboxError {
  * connection closed). Not retryable as such; its subclass `SandboxUnavailableError` is.
  */
 export class SandboxNotRunningError extends SandboxError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "SandboxNotRunningError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "SandboxNotRunningError");
 }
 
 /**
@@ -142,9 +128,7 @@ export class SandboxNotRunningError extends SandboxError {
  * Retryable; honour {@link SandboxSdkError.retryDelay} when the server sent one.
  */
 export class SandboxUnavailableError extends SandboxNotRunningError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "SandboxUnavailableError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "SandboxUnavailableError");
 
   /** Retryable: the service may serve the call in a moment. */
   override get retryable(): boolean {
@@ -160,23 +144,23 @@ export type SnapshotErrorOptions = ErrorOptionsOf<SandboxSnapshotError>;
  * `CWSANDBOX_FSS_INFLIGHT_LIMIT`, `CWSANDBOX_FSS_BUCKET_PROVISIONING`. Retryable.
  */
 export class SnapshotBackendThrottledError extends SandboxUnavailableError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "SnapshotBackendThrottledError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(
+    this,
+    "SnapshotBackendThrottledError",
+  );
 }
 
 /** Something timed out: the family of every timeout in the sandbox scope. */
 export class SandboxTimeoutError extends SandboxError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "SandboxTimeoutError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "SandboxTimeoutError");
 }
 
 /** The call's deadline passed: gRPC `DEADLINE_EXCEEDED` in scope `sandbox`. Retryable. */
 export class SandboxRequestTimeoutError extends SandboxTimeoutError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "SandboxRequestTimeoutError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(
+    this,
+    "SandboxRequestTimeoutError",
+  );
 
   /** Retryable: the next attempt may be faster. */
   override get retryable(): boolean {
@@ -186,9 +170,10 @@ export class SandboxRequestTimeoutError extends SandboxTimeoutError {
 
 /** A command in the sandbox ran past its timeout: reason `CWSANDBOX_COMMAND_TIMEOUT`. Not retryable. */
 export class SandboxCommandTimeoutError extends SandboxTimeoutError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "SandboxCommandTimeoutError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(
+    this,
+    "SandboxCommandTimeoutError",
+  );
 }
 
 /**
@@ -196,11 +181,13 @@ export class SandboxCommandTimeoutError extends SandboxTimeoutError {
  * such (wait again if you still need it).
  */
 export class SnapshotWaitTimeoutError extends SandboxTimeoutError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "SnapshotWaitTimeoutError", {
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(
+    this,
+    "SnapshotWaitTimeoutError",
+    {
       fields: { fileSystemSnapshotId: undefined },
-    });
-  }
+    },
+  );
   /** The snapshot waited for, from the mapping context. */
   declare readonly fileSystemSnapshotId: string | undefined;
   constructor(message?: string, options?: SnapshotErrorOptions) {
@@ -210,16 +197,12 @@ export class SnapshotWaitTimeoutError extends SandboxTimeoutError {
 
 /** The sandbox was terminated. Raised by SDK code, never mapped. Not retryable. */
 export class SandboxTerminatedError extends SandboxError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "SandboxTerminatedError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "SandboxTerminatedError");
 }
 
 /** The sandbox failed. Raised by SDK code, never mapped. Not retryable. */
 export class SandboxFailedError extends SandboxError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "SandboxFailedError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "SandboxFailedError");
 }
 
 /** Options of {@link SandboxNotFoundError}. */
@@ -231,9 +214,7 @@ export type SandboxNotFoundErrorOptions = ErrorOptionsOf<SandboxNotFoundError>;
  * context, never from the server's metadata. Not retryable.
  */
 export class SandboxNotFoundError extends SandboxError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "SandboxNotFoundError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "SandboxNotFoundError");
 }
 
 /** Options of {@link SandboxExecutionError} and its subclasses. */
@@ -245,12 +226,10 @@ export type SandboxExecutionErrorOptions = ErrorOptionsOf<SandboxExecutionError>
  * Not retryable.
  */
 export class SandboxExecutionError extends SandboxError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "SandboxExecutionError", {
-      fields: { execResult: undefined, exceptionType: undefined, exceptionMessage: undefined },
-      revive: { execResult: reviveExecResult },
-    });
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "SandboxExecutionError", {
+    fields: { execResult: undefined, exceptionType: undefined, exceptionMessage: undefined },
+    revive: { execResult: reviveExecResult },
+  });
   /** The failed process's result, when known. */
   declare readonly execResult: ProcessResult | undefined;
   /** The exception type reported on stderr, such as `ValueError`. */
@@ -291,11 +270,13 @@ export type StreamErrorOptions = ErrorOptionsOf<SandboxStreamBackpressureError>;
  * `streamError()`; `reason` is always undefined. Not retryable.
  */
 export class SandboxStreamBackpressureError extends SandboxExecutionError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "SandboxStreamBackpressureError", {
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(
+    this,
+    "SandboxStreamBackpressureError",
+    {
       fields: { streamCode: undefined },
-    });
-  }
+    },
+  );
   /** Always `StreamCode.STREAM_BACKPRESSURE` when made by `streamError()`. */
   declare readonly streamCode: string | undefined;
   constructor(message?: string, options?: StreamErrorOptions) {
@@ -308,11 +289,13 @@ export class SandboxStreamBackpressureError extends SandboxExecutionError {
  * always undefined. Not retryable.
  */
 export class SandboxStreamTruncatedError extends SandboxExecutionError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "SandboxStreamTruncatedError", {
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(
+    this,
+    "SandboxStreamTruncatedError",
+    {
       fields: { streamCode: undefined },
-    });
-  }
+    },
+  );
   /** Always `StreamCode.STREAM_TRUNCATED` when made by `streamError()`. */
   declare readonly streamCode: string | undefined;
   constructor(message?: string, options?: StreamErrorOptions) {
@@ -329,16 +312,15 @@ export type SandboxFileErrorOptions = ErrorOptionsOf<SandboxFileError>;
  * `CWSANDBOX_FILE_TOO_LARGE`, `CWSANDBOX_FILE_TRUNCATED`. Check `reason` for which. Not retryable.
  */
 export class SandboxFileError extends SandboxError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "SandboxFileError", { fields: { filepath: undefined } });
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "SandboxFileError", {
+    fields: { filepath: undefined },
+    // The sandbox service reports the path in its ErrorInfo metadata.
+    fromMetadata: ["filepath"],
+  });
   /** The file's path: as given (by the mapping context), else the server's `metadata.filepath`. */
   declare readonly filepath: string | undefined;
   constructor(message?: string, options?: SandboxFileErrorOptions) {
     super(message, options);
-    // The sandbox service reports the path in its ErrorInfo metadata.
-    if (this.filepath === undefined)
-      (this as { filepath: string | undefined }).filepath = this.metadata.filepath;
   }
 }
 
@@ -347,9 +329,10 @@ export class SandboxFileError extends SandboxError {
  * server's `retryDelay`, if any) — except its subclass `RequestSizeError`.
  */
 export class SandboxResourceExhaustedError extends SandboxError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "SandboxResourceExhaustedError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(
+    this,
+    "SandboxResourceExhaustedError",
+  );
 
   /** Retryable, after the server's `retryDelay` if it sent one. */
   override get retryable(): boolean {
@@ -362,9 +345,7 @@ export class SandboxResourceExhaustedError extends SandboxError {
  * max"). **Not retryable**: the same message will be too large again.
  */
 export class RequestSizeError extends SandboxResourceExhaustedError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "RequestSizeError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "RequestSizeError");
 
   /** Not retryable: the same message will be too large again. */
   override get retryable(): boolean {
@@ -374,9 +355,10 @@ export class RequestSizeError extends SandboxResourceExhaustedError {
 
 /** The sandbox's terminal state could not be read. Raised by SDK code, never mapped. Not retryable. */
 export class SandboxTerminalStateUnavailableError extends SandboxError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "SandboxTerminalStateUnavailableError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(
+    this,
+    "SandboxTerminalStateUnavailableError",
+  );
 }
 
 /**
@@ -386,11 +368,9 @@ export class SandboxTerminalStateUnavailableError extends SandboxError {
  * the specific snapshot errors. Not retryable.
  */
 export class SandboxSnapshotError extends SandboxError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "SandboxSnapshotError", {
-      fields: { fileSystemSnapshotId: undefined },
-    });
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "SandboxSnapshotError", {
+    fields: { fileSystemSnapshotId: undefined },
+  });
   /** The snapshot's id, from the mapping context. */
   declare readonly fileSystemSnapshotId: string | undefined;
   constructor(message?: string, options?: SnapshotErrorOptions) {
@@ -403,58 +383,57 @@ export class SandboxSnapshotError extends SandboxError {
  * `sandbox` when the context names a snapshot. Not retryable.
  */
 export class SnapshotNotFoundError extends SandboxSnapshotError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "SnapshotNotFoundError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "SnapshotNotFoundError");
 }
 
 /** The snapshot is not ready yet: reason `CWSANDBOX_FSS_NOT_READY`. Not retryable as such. */
 export class SnapshotNotReadyError extends SandboxSnapshotError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "SnapshotNotReadyError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "SnapshotNotReadyError");
 }
 
 /** Snapshots are not supported here: reason `CWSANDBOX_FSS_NOT_SUPPORTED`. Not retryable. */
 export class SnapshotNotSupportedError extends SandboxSnapshotError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "SnapshotNotSupportedError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(
+    this,
+    "SnapshotNotSupportedError",
+  );
 }
 
 /** The snapshot is over its size limit: reason `CWSANDBOX_FSS_SIZE_EXCEEDED`. Not retryable. */
 export class SnapshotSizeExceededError extends SandboxSnapshotError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "SnapshotSizeExceededError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(
+    this,
+    "SnapshotSizeExceededError",
+  );
 }
 
 /** The snapshot quota is used up: reason `CWSANDBOX_FSS_QUOTA_EXCEEDED`. Not retryable. */
 export class SnapshotQuotaExceededError extends SandboxSnapshotError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "SnapshotQuotaExceededError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(
+    this,
+    "SnapshotQuotaExceededError",
+  );
 }
 
 /** The snapshot lives in another bucket: reason `CWSANDBOX_FSS_BUCKET_MISMATCH`. Not retryable. */
 export class SnapshotBucketMismatchError extends SandboxSnapshotError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "SnapshotBucketMismatchError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(
+    this,
+    "SnapshotBucketMismatchError",
+  );
 }
 
 /** A snapshot-on-stop conflicts with the request. Raised by SDK code, never mapped. Not retryable. */
 export class SnapshotOnStopConflictError extends SandboxSnapshotError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "SnapshotOnStopConflictError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(
+    this,
+    "SnapshotOnStopConflictError",
+  );
 }
 
 /** A runner or profile lookup failed: the base class of scope `discovery`. */
 export class DiscoveryError extends SandboxSdkError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "DiscoveryError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "DiscoveryError");
 }
 
 /**
@@ -462,13 +441,15 @@ export class DiscoveryError extends SandboxSdkError {
  * Also `instanceof ValidationError`. Not retryable.
  */
 export class DiscoveryValidationError extends DiscoveryError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "DiscoveryValidationError", {
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(
+    this,
+    "DiscoveryValidationError",
+    {
       fields: { fieldViolations: EMPTY_LIST },
       revive: { fieldViolations: reviveViolations },
       alsoInstanceOf: ValidationError,
-    });
-  }
+    },
+  );
   /** Which request fields were invalid, and why. */
   declare readonly fieldViolations: readonly FieldViolation[];
   constructor(message?: string, options?: ValidationErrorOptions) {
@@ -484,9 +465,9 @@ export type RunnerNotFoundErrorOptions = ErrorOptionsOf<RunnerNotFoundError>;
  * `discovery`. Not retryable.
  */
 export class RunnerNotFoundError extends DiscoveryError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "RunnerNotFoundError", { fields: { runnerId: undefined } });
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "RunnerNotFoundError", {
+    fields: { runnerId: undefined },
+  });
   /** The runner's id, from the mapping context. */
   declare readonly runnerId: string | undefined;
   constructor(message?: string, options?: RunnerNotFoundErrorOptions) {
@@ -499,11 +480,9 @@ export type ProfileNotFoundErrorOptions = ErrorOptionsOf<ProfileNotFoundError>;
 
 /** The profile does not exist: reason `CWSANDBOX_PROFILE_NOT_FOUND` in scope `discovery`. Not retryable. */
 export class ProfileNotFoundError extends DiscoveryError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "ProfileNotFoundError", {
-      fields: { profileName: undefined, runnerId: undefined },
-    });
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "ProfileNotFoundError", {
+    fields: { profileName: undefined, runnerId: undefined },
+  });
   /** The profile's name, from the mapping context. */
   declare readonly profileName: string | undefined;
   /** The runner's id, from the mapping context. */

@@ -14,30 +14,27 @@ import { defineErrorClass, type ErrorOptionsOf, SandboxSdkError } from "sandbox-
  * `retry`, the adapters and OpenTelemetry work unchanged. Not retryable.
  */
 export class ModalError extends SandboxSdkError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "ModalError", { preset: "modal", message: "Modal error" });
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "ModalError", {
+    preset: "modal",
+    message: "Modal error",
+  });
 }
 
 /** A resource creation conflicts with an existing resource: gRPC `ALREADY_EXISTS`. Not retryable. */
 export class AlreadyExistsError extends ModalError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "AlreadyExistsError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "AlreadyExistsError");
 }
 
 /** The client has missing or invalid authentication: gRPC `UNAUTHENTICATED`. Not retryable. */
 export class AuthError extends ModalError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "AuthError", { message: "Authentication failed" });
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "AuthError", {
+    message: "Authentication failed",
+  });
 }
 
 /** An internal error in Modal's systems: gRPC `INTERNAL`. Retryable (Modal retries INTERNAL). */
 export class InternalError extends ModalError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "InternalError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "InternalError");
 
   /** Retryable: one of Modal's retryable codes (`RETRYABLE_GRPC_STATUS_CODES`). */
   override get retryable(): boolean {
@@ -47,51 +44,37 @@ export class InternalError extends ModalError {
 
 /** The caller did something invalid: gRPC `INVALID_ARGUMENT`, `OUT_OF_RANGE`. Not retryable. */
 export class InvalidError extends ModalError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "InvalidError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "InvalidError");
 }
 
 /** The request conflicts with the current state of a resource: gRPC `FAILED_PRECONDITION`, `ABORTED`. Not retryable. */
 export class ConflictError extends InvalidError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "ConflictError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "ConflictError");
 }
 
 /** Data was lost or corrupted: gRPC `DATA_LOSS`. Not retryable. */
 export class DataLossError extends ModalError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "DataLossError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "DataLossError");
 }
 
 /** A requested resource was not found: gRPC `NOT_FOUND`. Not retryable. */
 export class NotFoundError extends ModalError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "NotFoundError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "NotFoundError");
 }
 
 /** The caller may not perform the operation: gRPC `PERMISSION_DENIED`. Not retryable. */
 export class PermissionDeniedError extends ModalError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "PermissionDeniedError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "PermissionDeniedError");
 }
 
 /** A server-side resource was exhausted, such as a quota or rate limit: gRPC `RESOURCE_EXHAUSTED`. Not retryable (Modal does not retry it). */
 export class ResourceExhaustedError extends ModalError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "ResourceExhaustedError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "ResourceExhaustedError");
 }
 
 /** Basic client/server communication failed: gRPC `CANCELLED`, `UNKNOWN`, `DEADLINE_EXCEEDED`, `UNAVAILABLE`, and a failure to reach the server. Retryable. */
 export class ServiceError extends ModalError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "ServiceError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "ServiceError");
 
   /** Retryable: one of Modal's retryable codes (`RETRYABLE_GRPC_STATUS_CODES`). */
   override get retryable(): boolean {
@@ -101,16 +84,12 @@ export class ServiceError extends ModalError {
 
 /** The operation is not implemented or not supported: gRPC `UNIMPLEMENTED`. Not retryable. */
 export class UnimplementedError extends ModalError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "UnimplementedError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "UnimplementedError");
 }
 
 /** A retryable internal error, raised by SDK code. Retryable. */
 export class InternalFailure extends ModalError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "InternalFailure");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "InternalFailure");
 
   /** Retryable: one of Modal's retryable codes (`RETRYABLE_GRPC_STATUS_CODES`). */
   override get retryable(): boolean {
@@ -120,102 +99,97 @@ export class InternalFailure extends ModalError {
 
 /** An operation on a detached sandbox (a client used after it was closed). Raised by SDK code. Not retryable. */
 export class ClientClosedError extends ModalError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "ClientClosedError", {
-      message: "Unable to perform operation on a detached sandbox",
-    });
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "ClientClosedError", {
+    message: "Unable to perform operation on a detached sandbox",
+  });
 }
 
 /** The queue is empty. Raised by SDK code. Not retryable. */
 export class QueueEmptyError extends ModalError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "QueueEmptyError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "QueueEmptyError");
 }
 
 /** The queue is full. Raised by SDK code. Not retryable. */
 export class QueueFullError extends ModalError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "QueueFullError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "QueueFullError");
 }
 
 /** A sandbox file-system operation was invalid: the base of the file-system errors. Raised by SDK code. Not retryable. */
 export class SandboxFilesystemError extends ModalError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "SandboxFilesystemError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "SandboxFilesystemError");
 }
 
 /** A directory was expected to be empty but is not. Raised by SDK code. Not retryable. */
 export class SandboxFilesystemDirectoryNotEmptyError extends SandboxFilesystemError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "SandboxFilesystemDirectoryNotEmptyError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(
+    this,
+    "SandboxFilesystemDirectoryNotEmptyError",
+  );
 }
 
 /** A file exceeds the maximum size for a read. Raised by SDK code. Not retryable. */
 export class SandboxFilesystemFileTooLargeError extends SandboxFilesystemError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "SandboxFilesystemFileTooLargeError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(
+    this,
+    "SandboxFilesystemFileTooLargeError",
+  );
 }
 
 /** A file operation targeted a path that is a directory. Raised by SDK code. Not retryable. */
 export class SandboxFilesystemIsADirectoryError extends SandboxFilesystemError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "SandboxFilesystemIsADirectoryError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(
+    this,
+    "SandboxFilesystemIsADirectoryError",
+  );
 }
 
 /** A path component is not a directory. Raised by SDK code. Not retryable. */
 export class SandboxFilesystemNotADirectoryError extends SandboxFilesystemError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "SandboxFilesystemNotADirectoryError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(
+    this,
+    "SandboxFilesystemNotADirectoryError",
+  );
 }
 
 /** A file or directory was not found in the sandbox. Raised by SDK code. Not retryable. */
 export class SandboxFilesystemNotFoundError extends SandboxFilesystemError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "SandboxFilesystemNotFoundError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(
+    this,
+    "SandboxFilesystemNotFoundError",
+  );
 }
 
 /** A path already exists and the operation requires it to be absent. Raised by SDK code. Not retryable. */
 export class SandboxFilesystemPathAlreadyExistsError extends SandboxFilesystemError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "SandboxFilesystemPathAlreadyExistsError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(
+    this,
+    "SandboxFilesystemPathAlreadyExistsError",
+  );
 }
 
 /** Permission was denied for a file operation in the sandbox. Raised by SDK code. Not retryable. */
 export class SandboxFilesystemPermissionError extends SandboxFilesystemError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "SandboxFilesystemPermissionError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(
+    this,
+    "SandboxFilesystemPermissionError",
+  );
 }
 
 /** An unknown error during a container file-system operation. Raised by SDK code. Not retryable. */
 export class FilesystemExecutionError extends ModalError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "FilesystemExecutionError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "FilesystemExecutionError");
 }
 
 /** An error on the Modal server, or a Python exception. Raised by SDK code. Not retryable. */
 export class RemoteError extends ModalError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "RemoteError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "RemoteError");
 }
 
 /** An image build failed; `imageId` names the image. Raised by SDK code. Not retryable. */
 export class ImageBuildError extends RemoteError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "ImageBuildError", { fields: { imageId: undefined } });
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "ImageBuildError", {
+    fields: { imageId: undefined },
+  });
   /** The image whose build failed. Raised by SDK code. Not retryable. */
   declare readonly imageId: string | undefined;
   constructor(message?: string, options?: ErrorOptionsOf<ImageBuildError>) {
@@ -225,126 +199,94 @@ export class ImageBuildError extends RemoteError {
 
 /** Managing a workspace failed. Raised by SDK code. Not retryable. */
 export class WorkspaceManagementError extends ModalError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "WorkspaceManagementError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "WorkspaceManagementError");
 }
 
 /** The base of Modal's timeouts. Raised by SDK code. Not retryable. */
 export class TimeoutError extends ModalError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "TimeoutError", { message: "Operation timed out" });
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "TimeoutError", {
+    message: "Operation timed out",
+  });
 }
 
 /** A sandbox ran past its execution duration limit. Raised by SDK code. Not retryable. */
 export class SandboxTimeoutError extends TimeoutError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "SandboxTimeoutError", { message: "Sandbox operation timed out" });
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "SandboxTimeoutError", {
+    message: "Sandbox operation timed out",
+  });
 }
 
 /** A container process ran past its execution duration limit. Raised by SDK code. Not retryable. */
 export class ExecTimeoutError extends TimeoutError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "ExecTimeoutError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "ExecTimeoutError");
 }
 
 /** A function ran past its execution duration limit. Raised by SDK code. Not retryable. */
 export class FunctionTimeoutError extends TimeoutError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "FunctionTimeoutError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "FunctionTimeoutError");
 }
 
 /** A mount upload timed out. Raised by SDK code. Not retryable. */
 export class MountUploadTimeoutError extends TimeoutError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "MountUploadTimeoutError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "MountUploadTimeoutError");
 }
 
 /** A volume upload timed out. Raised by SDK code. Not retryable. */
 export class VolumeUploadTimeoutError extends TimeoutError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "VolumeUploadTimeoutError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "VolumeUploadTimeoutError");
 }
 
 /** An interactive frontend timed out connecting to a container. Raised by SDK code. Not retryable. */
 export class InteractiveTimeoutError extends TimeoutError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "InteractiveTimeoutError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "InteractiveTimeoutError");
 }
 
 /** An output expired before it was read. Raised by SDK code. Not retryable. */
 export class OutputExpiredError extends TimeoutError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "OutputExpiredError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "OutputExpiredError");
 }
 
 /** A sandbox failed to create its exit snapshot. Raised by SDK code. Not retryable. */
 export class SnapshotCreationError extends ModalError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "SnapshotCreationError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "SnapshotCreationError");
 }
 
 /** A sandbox was terminated for an internal reason. Raised by SDK code. Not retryable. */
 export class SandboxTerminatedError extends ModalError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "SandboxTerminatedError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "SandboxTerminatedError");
 }
 
 /** Too many logs were asked for. Raised by SDK code. Not retryable. */
 export class LogsFetchError extends ModalError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "LogsFetchError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "LogsFetchError");
 }
 
 /** Connecting to Modal's servers failed. Raised by SDK code. Not retryable as such. */
 export class ConnectionError extends ModalError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "ConnectionError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "ConnectionError");
 }
 
 /** The client's version of Modal is no longer supported. Raised by SDK code. Not retryable. */
 export class VersionError extends ModalError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "VersionError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "VersionError");
 }
 
 /** Something unexpected happened at run time. Raised by SDK code. Not retryable. */
 export class ExecutionError extends ModalError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "ExecutionError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "ExecutionError");
 }
 
 /** Serialising a value failed. Raised by SDK code. Not retryable. */
 export class SerializationError extends ModalError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "SerializationError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "SerializationError");
 }
 
 /** Deserialising a value failed. Raised by SDK code. Not retryable. */
 export class DeserializationError extends ModalError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "DeserializationError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "DeserializationError");
 }
 
 /** A gRPC request was rejected for being too large: `RESOURCE_EXHAUSTED` whose message says a message was larger than the maximum. Not retryable: it will be too large again. */
 export class RequestSizeError extends ModalError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "RequestSizeError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "RequestSizeError");
 }

@@ -1,48 +1,29 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import * as api from "../../../src/index.js";
-import { fromGrpcStatus, type MappingContext, Reason, type SandboxSdkError } from "../../../src/index.js";
 import {
-  COMMON_CODE_ROWS,
-  chooseRow,
-  classOfRow,
-  FALLBACK_ROW,
-  type Facts,
+  cwsandbox,
+  cwsandboxSpec,
+  ERROR_DOMAIN,
+  type ErrorClass,
+  fromGrpcStatus,
+  GrpcCode,
+  isRetryable,
+  type MappingContext,
   type MappingScope,
-  NOT_FOUND_CLASSES,
-  NOT_RETRYABLE_CLASSES,
-  type Placeholder,
-  placeholdersOf,
-  producibleClasses,
-  RETRYABLE_CLASSES,
-  renderMessage,
-  SCOPE_RULES,
-  unmappedReasons,
-} from "../../../src/presets/cwsandbox/catalogue.js";
-import { toServiceError } from "../../../src/testing/index.js";
+  Reason,
+  type SandboxSdkError,
+} from "../../../src/index.js";
+import { unmappedReasons } from "../../../src/presets/cwsandbox/catalogue.js";
+import { encodeStatus } from "../../../src/testing/index.js";
+import { entriesOf, levelsOf } from "../../support/catalogue.js";
+import { checkCatalogue } from "../../support/catalogue-checks.js";
 
 const SCOPES: MappingScope[] = ["sandbox", "discovery", "general"];
-const PLACEHOLDERS: Placeholder[] = [
-  "operation",
-  "details",
-  "rawDetails",
-  "reason",
-  "violations",
-  "sandboxId",
-  "fileSystemSnapshotId",
-  "runnerId",
-  "profileName",
-];
 
-const allRows = (scope: MappingScope) => {
-  const rules = SCOPE_RULES[scope];
-  return [...rules.reasons, ...rules.codes, ...COMMON_CODE_ROWS, FALLBACK_ROW];
-};
+const mappedReasons = (scope: MappingScope) => Object.keys(cwsandboxSpec.scopes?.[scope]?.reasons ?? {});
 
-const mappedReasons = (scope: MappingScope) =>
-  SCOPE_RULES[scope].reasons.flatMap((row) => Object.keys(row.reasons));
-
-describe("the mapping catalogue", () => {
+describe("the default preset's catalogue", () => {
   it.each(Object.entries(Reason))(
     "Reason.%s has a row, or is marked as deliberately unmapped",
     (_key, reason) => {
@@ -53,107 +34,106 @@ describe("the mapping catalogue", () => {
     },
   );
 
-  it("maps each reason once per scope", () => {
+  it("names the code the service sends with every reason it maps (the testing kit sends it)", () => {
     for (const scope of SCOPES) {
-      const reasons = mappedReasons(scope);
-      expect(new Set(reasons).size).toBe(reasons.length);
+      for (const reason of mappedReasons(scope))
+        expect(cwsandboxSpec.reasonCodes?.[reason], reason).toBeDefined();
     }
   });
 
-  it("names only classes the package exports under that name", () => {
-    const names = [
-      ...producibleClasses(),
-      ...RETRYABLE_CLASSES,
-      ...NOT_RETRYABLE_CLASSES,
-      ...NOT_FOUND_CLASSES,
-    ];
-    for (const name of names) {
-      const cls = (api as unknown as Record<string, { prototype: { name: string } } | undefined>)[name];
-      expect(cls?.prototype.name, name).toBe(name);
+  it("sends the snapshot backend's throttling reasons under UNAVAILABLE, as the Python SDK documents", () => {
+    for (const reason of [
+      Reason.FSS_BACKEND_THROTTLED,
+      Reason.FSS_INFLIGHT_LIMIT,
+      Reason.FSS_BUCKET_PROVISIONING,
+    ]) {
+      expect(cwsandboxSpec.reasonCodes?.[reason]).toBe("UNAVAILABLE");
     }
   });
 
-  it("uses only known placeholders in its messages", () => {
-    for (const scope of SCOPES) {
-      for (const row of allRows(scope)) {
-        for (const name of placeholdersOf(row.message)) expect(PLACEHOLDERS).toContain(name);
+  it("uses only placeholders the walk fills in its messages", () => {
+    const known = new Set([
+      "operation",
+      "details",
+      "rawMessage",
+      "reason",
+      "violations",
+      "sandboxId",
+      "fileSystemSnapshotId",
+      "runnerId",
+      "profileName",
+    ]);
+    for (const { rows } of levelsOf(cwsandboxSpec)) {
+      const messages = [rows.message];
+      for (const table of [rows.reasons, rows.codes]) {
+        for (const row of Object.values(table ?? {}))
+          for (const entry of entriesOf(row)) messages.push(entry.message);
+      }
+      for (const message of messages) {
+        for (const template of typeof message === "string"
+          ? [message]
+          : Array.isArray(message)
+            ? message
+            : []) {
+          for (const [, name] of template.matchAll(/\{(\w+)\}/g)) expect(known, template).toContain(name);
+        }
       }
     }
-  });
-
-  it("ends the rows of each code with one that always applies, so no row is unreachable", () => {
-    // Within one list: a scope's own rows, and the common ones (which a scope's rows may shadow).
-    const lists = [...SCOPES.map((scope) => SCOPE_RULES[scope].codes), COMMON_CODE_ROWS];
-    for (const rows of lists) {
-      const byCode = new Map<number, (string | undefined)[]>();
-      for (const row of rows) byCode.set(row.code, [...(byCode.get(row.code) ?? []), row.when]);
-      for (const [code, conditions] of byCode) {
-        const unconditional = conditions.indexOf(undefined);
-        if (unconditional !== -1) expect(unconditional, `code ${code}`).toBe(conditions.length - 1);
-      }
-    }
-  });
-
-  it("renders a template's first alternative whose placeholders all have a value", () => {
-    const facts: Facts = {
-      operation: "get",
-      details: "gone",
-      rawDetails: "",
-      reason: "",
-      fieldViolations: [],
-      sandboxId: undefined,
-      fileSystemSnapshotId: undefined,
-      runnerId: undefined,
-      profileName: undefined,
-    };
-    expect(renderMessage(["Sandbox '{sandboxId}' not found", "{details}"], facts)).toBe("gone");
-    expect(
-      renderMessage(["Sandbox '{sandboxId}' not found", "{details}"], { ...facts, sandboxId: "sb" }),
-    ).toBe("Sandbox 'sb' not found");
-    expect(renderMessage("{operation} failed: {details}", facts)).toBe("get failed: gone");
   });
 });
 
-/** The context that produces `className` in `scope`, and an error of it, made by hand. */
-function handMade(scope: MappingScope, className: string): [SandboxSdkError, MappingContext] {
-  const cls = (api as unknown as Record<string, new (message: string, options?: object) => SandboxSdkError>)[
-    className
-  ]!;
-  const candidates = {
-    sandboxId: "sb-1",
-    fileSystemSnapshotId: "fss-1",
-    runnerId: "r-1",
-    profileName: "p-1",
-  };
-  const error = new cls("it failed", { ...candidates, retryDelay: 250, requestId: "req-1" });
-  // The context that produced such an error names what the class carries, and nothing else.
-  const fields = Object.fromEntries(
-    Object.entries(candidates).filter(([field]) => Object.hasOwn(error, field)),
-  );
-  return [error, { scope, ...fields }];
-}
+checkCatalogue<MappingContext>({
+  name: "default",
+  catalogue: cwsandbox,
+  exports: api,
+  contextFor: (scope, cls) => {
+    const context: MappingContext = {
+      scope: scope as MappingScope | undefined,
+      operation: "getThing",
+      sandboxId: "sb-1",
+    };
+    const fields = new Set(Object.keys(new (cls as ErrorClass)("x")));
+    // The context that produced such an error names what the class carries.
+    if (fields.has("fileSystemSnapshotId")) context.fileSystemSnapshotId = "fss-1";
+    if (fields.has("runnerId")) context.runnerId = "r-1";
+    if (fields.has("profileName")) context.profileName = "p-1";
+    return context;
+  },
+});
 
-describe("every class a row produces round-trips through the testing kit", () => {
-  const cases = SCOPES.flatMap((scope) =>
-    [...new Set(allRows(scope).map((row) => classOfRow(scope, row)))].map((name) => [scope, name] as const),
-  );
+describe("isRetryable without the classes agrees with the catalogue", () => {
+  // Every trusted reason (and none, and an untrusted one) under every code, with and without a
+  // message that says a message was too large: isRetryable of the raw error must be what
+  // fromGrpcStatus(error).retryable says.
+  const reasons: (string | undefined)[] = [undefined, ...Object.values(Reason), "SOMETHING_ELSE"];
+  const messages = ["plain", "Received message larger than max (5 vs. 4)"];
+  const cases: [string, number, string | undefined, string][] = [];
+  for (let code = 1; code <= 16; code++) {
+    for (const reason of reasons) {
+      for (const message of messages)
+        cases.push([`${code} ${reason ?? "-"} ${message}`, code, reason, message]);
+    }
+  }
+  it.each(cases)("%s", (_name, code, reason, message) => {
+    const details =
+      reason === undefined
+        ? []
+        : [{ type: "ErrorInfo" as const, reason, domain: ERROR_DOMAIN, metadata: {} }];
+    const blob = encodeStatus({ code, details });
+    for (const metadata of [{ "grpc-status-details-bin": [blob] }, {}]) {
+      const raw = { code, details: message, metadata };
+      expect(isRetryable(raw)).toBe(fromGrpcStatus(raw).retryable);
+      expect(cwsandbox.isRetryable(raw)).toBe(fromGrpcStatus(raw).retryable);
+    }
+  });
 
-  it.each(cases)("scope %s: %s", (scope, className) => {
-    const [error, context] = handMade(scope, className);
-    const again = fromGrpcStatus(toServiceError(error), context);
-    expect(again.name).toBe(className);
-    expect(again.retryDelay).toBe(250);
-    expect(again.requestId).toBe("req-1");
-    // The walk agrees: the code and reason sent lead back to the class.
-    const row = chooseRow(scope, again.grpcCode, again.reason, {
-      operation: "operation",
-      details: (again.cause as { details: string }).details,
-      rawDetails: "",
-      reason: again.reason ?? "",
-      fieldViolations: (again as { fieldViolations?: [] }).fieldViolations ?? [],
-      ...context,
-    } as Facts);
-    expect(classOfRow(scope, row)).toBe(className);
+  it("judges the caller's abort not retryable, and a network failure retryable", () => {
+    expect(isRetryable(new DOMException("stop", "AbortError"))).toBe(false);
+    expect(isRetryable(new TypeError("Failed to fetch"))).toBe(true);
+    expect(isRetryable(Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }))).toBe(
+      true,
+    );
+    expect(isRetryable({ code: GrpcCode.UNAVAILABLE, details: "x", metadata: {} })).toBe(true);
   });
 });
 
@@ -167,7 +147,9 @@ describe("the classes' TSDoc agrees with the catalogue", () => {
   };
   const classes = Object.values(api).filter(
     (value): value is typeof api.SandboxSdkError =>
-      typeof value === "function" && Object.hasOwn(value, Symbol.for("sandbox-sdk-errors.brand")),
+      typeof value === "function" &&
+      Object.hasOwn(value, Symbol.for("sandbox-sdk-errors.brand")) &&
+      source.includes(`export class ${(value as { prototype: { name: string } }).prototype.name} `),
   );
 
   it.each(classes.map((cls) => [cls.prototype.name, cls] as const))(
@@ -177,13 +159,13 @@ describe("the classes' TSDoc agrees with the catalogue", () => {
       const named = new Set(doc.match(/CWSANDBOX_[A-Z_]+/g) ?? []);
       const mapped = new Set(
         SCOPES.flatMap((scope) =>
-          SCOPE_RULES[scope].reasons
-            .filter((row) => classOfRow(scope, row) === name)
-            .flatMap((row) => Object.keys(row.reasons)),
+          Object.entries(cwsandboxSpec.scopes?.[scope]?.reasons ?? {})
+            .filter(([, row]) => entriesOf(row).some((entry) => entry.cls.prototype.name === name))
+            .map(([reason]) => reason),
         ),
       );
       expect([...named].sort()).toEqual([...mapped].sort());
-      const retryable = api.isRetryable(new (cls as unknown as new (m: string) => SandboxSdkError)("x"));
+      const retryable = new (cls as unknown as new (m: string) => SandboxSdkError)("x").retryable;
       if (/not retryable/i.test(doc)) expect(retryable).toBe(false);
       else if (/\bretryable\b/i.test(doc)) expect(retryable).toBe(true);
     },

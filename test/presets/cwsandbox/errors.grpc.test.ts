@@ -172,7 +172,7 @@ describe("fromGrpcStatus over a real grpc-js server on loopback", () => {
     expect(error.retryable).toBe(true);
   });
 
-  it("maps a cancelled stream to a non-retryable SandboxNotRunningError", async () => {
+  it("maps a stream the client cancelled as the caller's abort: the scope's base class, no code, not retryable", async () => {
     const call = (
       server.client() as unknown as { Exec(request: object): grpc.ClientReadableStream<unknown> }
     ).Exec({
@@ -182,9 +182,13 @@ describe("fromGrpcStatus over a real grpc-js server on loopback", () => {
       call.on("data", () => call.cancel());
       call.on("error", resolve);
     });
+    expect(transportError.details).toBe("Cancelled on client");
     const error = fromGrpcStatus(transportError, { operation: "exec", sandboxId: "sb-1" });
-    expect(error).toBeInstanceOf(SandboxNotRunningError);
-    expect(error.message).toBe("exec was cancelled (sandbox sb-1 connection closed)");
+    // Never SandboxNotRunningError: that is for a CANCELLED the server sent (SPEC §13).
+    expect(error.name).toBe("SandboxError");
+    expect(error).not.toBeInstanceOf(SandboxNotRunningError);
+    expect(error.message).toBe("exec was aborted");
+    expect(error.grpcCode).toBeUndefined();
     expect(error.retryable).toBe(false);
   });
 

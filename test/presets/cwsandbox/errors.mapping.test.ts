@@ -343,9 +343,9 @@ describe("step 3: every scope", () => {
     });
 
     it("a non-gRPC error gives the base class with no gRPC code", () => {
-      const cause = new TypeError("fetch failed");
+      const cause = new RangeError("offset out of bounds");
       const error = fromGrpcStatus(cause, context);
-      expectExactly(error, base, "create failed: fetch failed");
+      expectExactly(error, base, "create failed: offset out of bounds");
       expect(error.grpcCode).toBeUndefined();
       expect(error.cause).toBe(cause);
     });
@@ -443,8 +443,9 @@ describe("what every result carries", () => {
     );
   });
 
-  it("falls back to the transport's message when details are empty, then to the code's name", () => {
-    expect(fromGrpcStatus(serviceError(14, "")).message).toBe("Service unavailable: 14 UNAVAILABLE: ");
+  it("reads an empty server message as the code's canonical name, on every road alike", () => {
+    expect(fromGrpcStatus(serviceError(14, "")).message).toBe("Service unavailable: UNAVAILABLE");
+    expect(fromGrpcStatus(serviceError(14, "")).rawMessage).toBeUndefined();
     expect(fromGrpcStatus({ code: 14, details: "" }).message).toBe("Service unavailable: UNAVAILABLE");
     expect(fromGrpcStatus({}).message).toBe("operation failed: unknown error");
     expect(fromGrpcStatus("plain text").message).toBe("operation failed: plain text");
@@ -592,7 +593,8 @@ describe("hostile input never throws and keeps the code", () => {
     const list = throwingProxy([]);
     const lookalike = { [Symbol.for("sandbox-sdk-errors.brands")]: list, code: 14, details: "down" };
     expect(api.isSandboxSdkError(lookalike)).toBe(false);
-    expect(api.isRetryable(lookalike)).toBe(false);
+    // Not an error of this package: judged as the raw UNAVAILABLE it is, as fromGrpcStatus maps it.
+    expect(api.isRetryable(lookalike)).toBe(true);
     expect(lookalike instanceof SandboxSdkError).toBe(false);
     expectExactly(fromGrpcStatus(lookalike), "SandboxUnavailableError", "Service unavailable: down");
   });

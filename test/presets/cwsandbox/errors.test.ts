@@ -229,8 +229,8 @@ describe("fields", () => {
   });
 
   it("ignores another class's fields", () => {
-    const error = new SandboxSdkError("m", { sandboxId: "sb" } as object);
-    expect("sandboxId" in error).toBe(false);
+    const error = new SandboxSdkError("m", { filepath: "/a" } as object);
+    expect("filepath" in error).toBe(false);
   });
 });
 

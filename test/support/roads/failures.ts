@@ -9,23 +9,20 @@
  * gives for the failure.
  */
 import {
-  COMMON_CODE_ROWS,
-  type CodeRow,
-  chooseRow,
-  classOfRow,
-  FALLBACK_ROW,
-  type Facts,
-  type MappedClassName,
-  type MessageTemplate,
-  type ReasonRow,
-  type Row,
-  SCOPE_RULES,
-  saysTooLarge,
-} from "../../../src/presets/cwsandbox/catalogue.js";
-import type { MappingContext, MappingScope } from "../../../src/presets/cwsandbox/errors.js";
-import { ERROR_DOMAIN, GRPC_CODE_NAMES, GrpcCode, Reason } from "../../../src/wire/codes.js";
+  cwsandbox,
+  cwsandboxSpec,
+  ERROR_DOMAIN,
+  type MappingContext,
+  type MappingScope,
+  type MessageSpec,
+  Reason,
+  STATUS_DETAILS_KEY,
+} from "../../../src/index.js";
+import { encodeStatus } from "../../../src/testing/index.js";
+import { GRPC_CODE_NAMES, GrpcCode } from "../../../src/wire/codes.js";
 import type { StatusDetail } from "../../../src/wire/details.js";
 import type { FieldViolation } from "../../../src/wire/status-details.js";
+import { entriesOf, producibleClassesOf } from "../catalogue.js";
 import type { Failure } from "../transports/script.js";
 
 /** Where a retry hint travels. */
@@ -38,7 +35,7 @@ export interface RoadCase {
   readonly failure: Failure;
   readonly context: MappingContext;
   /** What the catalogue's walk gives for the failure in this context. */
-  readonly expectedClass: MappedClassName;
+  readonly expectedClass: string;
   /** The failure carries a retry hint (and no valid RetryInfo): roads differ in where they look. */
   readonly hinted?: true;
 }
@@ -116,30 +113,26 @@ function contextFor(scope: MappingScope, full: boolean, needsSnapshot: boolean):
   return context;
 }
 
-/** The facts the catalogue's walk reads, for a failure mapped in `context`. */
-function factsOf(
-  failure: Failure,
-  context: MappingContext,
-  reason: string,
-  violations: readonly FieldViolation[],
-): Facts {
-  const message = failure.message ?? "";
-  return {
-    operation: context.operation ?? "operation",
-    details: message === "" ? (GRPC_CODE_NAMES[failure.code] as string) : message,
-    rawDetails: message,
-    reason,
-    fieldViolations: violations,
-    sandboxId: context.sandboxId,
-    fileSystemSnapshotId: context.fileSystemSnapshotId,
-    runnerId: context.runnerId,
-    profileName: context.profileName,
+/**
+ * The class the catalogue's walk gives `failure` in `context`: the default preset's own mapping of
+ * the failure as grpc-js delivers it (the reference road the others are compared with).
+ */
+function walkGives(failure: Failure, context: MappingContext): string {
+  const blob =
+    failure.details === undefined
+      ? undefined
+      : encodeStatus({ code: failure.code, details: failure.details });
+  const thrown = {
+    code: failure.code,
+    details: failure.message ?? "",
+    metadata: blob === undefined ? {} : { [STATUS_DETAILS_KEY]: [blob] },
   };
+  return cwsandbox.fromGrpcStatus(thrown, context).name;
 }
 
-/** Whether a template has alternatives, so the row is worth trying with and without the context's ids. */
-function hasAlternatives(template: MessageTemplate): boolean {
-  return typeof template !== "string";
+/** Whether a message has alternatives, so the row is worth trying with and without the context's ids. */
+function hasAlternatives(message: MessageSpec<MappingContext> | undefined): boolean {
+  return Array.isArray(message);
 }
 
 function describeContext(context: MappingContext): string {
@@ -152,34 +145,37 @@ function describeContext(context: MappingContext): string {
   return ids.length === 0 ? "no ids" : ids.join(", ");
 }
 
-/** One failure per trusted reason of each reason row of `scope`. */
+/** One failure per trusted reason of `scope`'s reason rows, sent with the code the service sends. */
 function reasonCases(scope: MappingScope): RoadCase[] {
   const cases: RoadCase[] = [];
-  for (const row of SCOPE_RULES[scope].reasons as readonly ReasonRow[]) {
-    const className = classOfRow(scope, row);
-    const variants = hasAlternatives(row.message) ? [true, false] : [true];
-    for (const [reason, code] of Object.entries(row.reasons) as [string, number][]) {
-      for (const full of variants) {
-        const context = contextFor(
-          scope,
-          full,
-          className.startsWith("Snapshot") || className === "SandboxSnapshotError",
-        );
-        const metadata: Record<string, string> = FILE_REASONS.has(reason) ? { filepath: FILEPATH } : {};
-        const failure: Failure = {
-          code,
-          message: messageFor(code, reason.toLowerCase()),
-          details: [errorInfo(reason, ERROR_DOMAIN, metadata), ...retryInfo(code), requestInfo()],
-        };
-        const chosen = chooseRow(scope, code, reason, factsOf(failure, context, reason, []));
-        if (chosen !== row) throw new Error(`${scope} ${reason}: the walk does not reach its row`);
-        cases.push({
-          name: `${scope}: trusted ${reason} under ${GRPC_CODE_NAMES[code]} (${describeContext(context)}) gives ${className}`,
-          failure,
-          context,
-          expectedClass: className,
-        });
-      }
+  const reasons = cwsandboxSpec.scopes?.[scope]?.reasons ?? {};
+  for (const [reason, row] of Object.entries(reasons)) {
+    const [entry] = entriesOf(row);
+    if (entry === undefined) continue;
+    const className = entry.cls.prototype.name;
+    const codeName = cwsandboxSpec.reasonCodes?.[reason];
+    if (codeName === undefined) throw new Error(`${reason}: the spec names no code for it`);
+    const code = GrpcCode[codeName];
+    for (const full of hasAlternatives(entry.message) ? [true, false] : [true]) {
+      const context = contextFor(
+        scope,
+        full,
+        className.startsWith("Snapshot") || className === "SandboxSnapshotError",
+      );
+      const metadata: Record<string, string> = FILE_REASONS.has(reason) ? { filepath: FILEPATH } : {};
+      const failure: Failure = {
+        code,
+        message: messageFor(code, reason.toLowerCase()),
+        details: [errorInfo(reason, ERROR_DOMAIN, metadata), ...retryInfo(code), requestInfo()],
+      };
+      if (walkGives(failure, context) !== className)
+        throw new Error(`${scope} ${reason}: the walk does not reach its row`);
+      cases.push({
+        name: `${scope}: trusted ${reason} under ${GRPC_CODE_NAMES[code]} (${describeContext(context)}) gives ${className}`,
+        failure,
+        context,
+        expectedClass: className,
+      });
     }
   }
   return cases;
@@ -194,52 +190,66 @@ const UNMAPPED_FOR_CODE: Readonly<Partial<Record<number, string>>> = {
   [GrpcCode.FAILED_PRECONDITION]: Reason.PLACEMENT_CONSTRAINT_UNSATISFIED,
 };
 
-/** The failure that reaches a code row: its condition made to hold, the code's typical details. */
-function codeRowFailure(
-  row: CodeRow,
-  message: string,
-): { failure: Failure; violations: readonly FieldViolation[] } {
-  const code = row.code;
-  const unmapped = UNMAPPED_FOR_CODE[code];
-  const violations = row.when === "fieldViolations" ? VIOLATIONS : [];
-  const details: StatusDetail[] = [];
-  if (unmapped !== undefined) details.push(errorInfo(unmapped));
-  if (violations.length > 0) details.push(badRequest(violations));
-  details.push(...retryInfo(code), requestInfo());
-  return { failure: { code, message, details }, violations };
+/** A variant of a code's failure: what makes each of the default preset's rules hold, or not. */
+interface Variant {
+  readonly what: string;
+  readonly message: string;
+  readonly violations: readonly FieldViolation[];
+  readonly full: boolean;
+  readonly snapshot: boolean;
 }
 
-/** One failure per code row of `scope` (its own, then the common ones) that the walk reaches. */
+function variantsOf(code: number): Variant[] {
+  const plain = messageFor(code, "request failed");
+  const base = { message: plain, violations: [], full: true, snapshot: false };
+  const variants: Variant[] = [
+    { ...base, what: "a message" },
+    { ...base, what: "a message", full: false },
+  ];
+  if (code === GrpcCode.RESOURCE_EXHAUSTED)
+    variants.push({ ...base, what: "a too-large message", message: TOO_LARGE_MESSAGE });
+  if (code === GrpcCode.NOT_FOUND) variants.push({ ...base, what: "a message", snapshot: true });
+  if (code === GrpcCode.INVALID_ARGUMENT) {
+    variants.push({
+      ...base,
+      what: "field violations and a message",
+      message: "request has invalid fields",
+      violations: VIOLATIONS,
+    });
+    variants.push({
+      ...base,
+      what: "field violations and an empty message",
+      message: "",
+      violations: VIOLATIONS,
+    });
+  }
+  return variants;
+}
+
+/**
+ * One failure per code and variant of `scope` whose class or message differs from the ones before it:
+ * every code row (and rule) the walk can reach, and the scope's fallback for the other codes.
+ */
 function codeCases(scope: MappingScope): RoadCase[] {
   const cases: RoadCase[] = [];
-  for (const row of [...SCOPE_RULES[scope].codes, ...COMMON_CODE_ROWS]) {
-    const className = classOfRow(scope, row);
-    const needsSnapshot = row.when === "snapshotInContext";
-    // Rows with alternatives: once with every id in the context, once without. The validation row's
-    // alternatives hang on the server's message: once with one, once with an empty one.
-    const variants: { full: boolean; message: string }[] = [];
-    const baseMessage =
-      row.when === "messageSaysTooLarge" ? TOO_LARGE_MESSAGE : messageFor(row.code, "request failed");
-    if (row.when === "fieldViolations") {
-      variants.push({ full: true, message: "request has invalid fields" }, { full: true, message: "" });
-    } else if (hasAlternatives(row.message)) {
-      variants.push({ full: true, message: baseMessage }, { full: false, message: baseMessage });
-    } else {
-      variants.push({ full: true, message: baseMessage });
-    }
-    for (const variant of variants) {
-      const context = contextFor(scope, variant.full, needsSnapshot);
-      const { failure, violations } = codeRowFailure(row, variant.message);
-      const reason = UNMAPPED_FOR_CODE[row.code] ?? "";
-      // A row another row shadows in this scope (step 3's UNAVAILABLE in scope sandbox) is not reachable.
-      if (
-        chooseRow(scope, row.code, reason || undefined, factsOf(failure, context, reason, violations)) !== row
-      )
-        continue;
-      if (row.when !== "messageSaysTooLarge" && saysTooLarge(variant.message)) throw new Error("bad message");
-      const shown = variant.message === "" ? "an empty message" : "a message";
+  const seen = new Set<string>();
+  for (let code = 1; code <= 16; code++) {
+    for (const variant of variantsOf(code)) {
+      const context = contextFor(scope, variant.full, variant.snapshot);
+      const details: StatusDetail[] = [];
+      const unmapped = UNMAPPED_FOR_CODE[code];
+      if (unmapped !== undefined) details.push(errorInfo(unmapped));
+      if (variant.violations.length > 0) details.push(badRequest(variant.violations));
+      details.push(...retryInfo(code), requestInfo());
+      const failure: Failure = { code, message: variant.message, details };
+      const className = walkGives(failure, context);
+      // The same class, message shape and ids once is enough for the comparison of roads.
+      const key = `${code} ${className} ${variant.what} ${variant.full} ${variant.snapshot}`;
+      if (seen.has(key) || (!variant.full && !hasAlternativesFor(scope, code))) continue;
+      seen.add(key);
+      const shown = variant.message === "" ? "an empty message" : variant.what;
       cases.push({
-        name: `${scope}: ${GRPC_CODE_NAMES[row.code]}${row.when ? ` (${row.when})` : ""} with ${shown} (${describeContext(context)}) gives ${className}`,
+        name: `${scope}: ${GRPC_CODE_NAMES[code]} with ${shown} (${describeContext(context)}) gives ${className}`,
         failure,
         context,
         expectedClass: className,
@@ -249,9 +259,16 @@ function codeCases(scope: MappingScope): RoadCase[] {
   return cases;
 }
 
+/** Whether a code's rows in `scope` have messages with alternatives (worth a context without ids). */
+function hasAlternativesFor(scope: MappingScope, code: number): boolean {
+  const name = GRPC_CODE_NAMES[code] as keyof typeof GrpcCode;
+  const rows = [cwsandboxSpec.scopes?.[scope]?.codes?.[name], cwsandboxSpec.codes?.[name]];
+  return rows.some((row) => entriesOf(row).some((entry) => hasAlternatives(entry.message)));
+}
+
 /** The fallback of `scope`: an untrusted reason, an unmapped one, and a bare status. */
 function fallbackCases(scope: MappingScope): RoadCase[] {
-  const className = classOfRow(scope, FALLBACK_ROW as Row);
+  const className = (cwsandboxSpec.scopes?.[scope]?.root ?? cwsandboxSpec.root).prototype.name;
   const failures: [string, Failure][] = [
     [
       "FAILED_PRECONDITION with a known reason from an untrusted domain",
@@ -279,15 +296,7 @@ function fallbackCases(scope: MappingScope): RoadCase[] {
   ];
   return failures.map(([what, failure]) => {
     const context = contextFor(scope, true, false);
-    const reason = (failure.details?.[0] as { reason?: string } | undefined)?.reason;
-    const trusted = (failure.details?.[0] as { domain?: string } | undefined)?.domain === ERROR_DOMAIN;
-    const row = chooseRow(
-      scope,
-      failure.code,
-      trusted ? reason : undefined,
-      factsOf(failure, context, reason ?? "", []),
-    );
-    if (row !== FALLBACK_ROW) throw new Error(`${scope} ${what}: not the fallback`);
+    if (walkGives(failure, context) !== className) throw new Error(`${scope} ${what}: not the fallback`);
     return { name: `${scope}: ${what} gives ${className}`, failure, context, expectedClass: className };
   });
 }
@@ -487,16 +496,8 @@ export function roadCases(): RoadCase[] {
 }
 
 /** Every class some row of the catalogue names, in any scope: the table must produce each. */
-export function producibleClasses(): Set<MappedClassName> {
-  const classes = new Set<MappedClassName>();
-  for (const scope of ["sandbox", "discovery", "general"] as const) {
-    const rules = SCOPE_RULES[scope];
-    classes.add(rules.base);
-    for (const row of [...rules.reasons, ...rules.codes, ...COMMON_CODE_ROWS, FALLBACK_ROW]) {
-      classes.add(classOfRow(scope, row));
-    }
-  }
-  return classes;
+export function producibleClasses(): Set<string> {
+  return producibleClassesOf(cwsandboxSpec);
 }
 
 /**
