@@ -27,11 +27,29 @@ export {
   createRetryThrottle,
   type RetryContext,
   type RetryEvent,
+  type RetryJudgement,
   type RetryOptions,
+  type RetryPolicy,
   type RetryThrottle,
   type RetryThrottleOptions,
   retry,
+  retryWith,
 } from "./edge/retry.js";
+export {
+  type ConnectRetryInterceptor,
+  type ConnectRetryRequest,
+  type ConnectRetryResponse,
+  type NiceGrpcRetryCall,
+  type NiceGrpcRetryCallOptions,
+  type NiceGrpcRetryMiddleware,
+  policyOf,
+  type RetryCatalogue,
+  retryInterceptor,
+  retryInterceptorWith,
+  retryMiddleware,
+  retryMiddlewareWith,
+  type TransportRetryOptions,
+} from "./edge/retry-transport.js";
 export { assertSerializable, assertSyncFunction, MAX_SERIALIZABLE_DEPTH } from "./functions/functions.js";
 export { formatCommand, type ParsedException, parseExceptionFromStderr } from "./functions/process.js";
 export {

@@ -160,7 +160,8 @@ export interface RetryPolicy {
   /**
    * The error to reject with when the deadline has passed before any call, or an attempt ran out
    * of time (`attemptTimeoutMs`, the deadline or the budget) and retrying stops (`cause`: what the
-   * attempt threw, if anything).
+   * attempt threw, if anything). `message` says what ran out, in the words of a status's details
+   * (`attempt 2 ran past attemptTimeoutMs (1000 ms)`), for the policy's own template.
    */
   timeoutError(message: string, cause?: unknown): Error;
 }
@@ -174,7 +175,8 @@ export interface RetryPolicy {
  */
 export const DEFAULT_POLICY: RetryPolicy = {
   judge: (error) => ({ retryable: isRetryable(error), retryDelay: retryDelayOf(error) }),
-  timeoutError: (message, cause) => new SandboxRequestTimeoutError(message, { cause }),
+  timeoutError: (message, cause) =>
+    new SandboxRequestTimeoutError(`Request timed out: ${message}`, { cause }),
 };
 
 /** The largest delay `setTimeout` honours; a longer one fires at once (Node.js and browsers). */
@@ -341,9 +343,7 @@ export async function runRetry<T>(
   const start = clock.read();
   // An unreadable clock cannot say the deadline has passed: the first call is made, and no retry.
   if (deadline !== undefined && start !== undefined && start >= deadline) {
-    throw policy.timeoutError(
-      `Request timed out: the deadline (${showTime(deadline)}) had passed before the first call`,
-    );
+    throw policy.timeoutError(`the deadline (${showTime(deadline)}) had passed before the first call`);
   }
 
   // One signal for the whole run: what every wait below races, and what each attempt's signal
@@ -385,10 +385,7 @@ export async function runRetry<T>(
       let error = thrown;
       let hint: number | undefined;
       if (call.timedOut) {
-        error = policy.timeoutError(
-          `Request timed out: attempt ${attempt} ran past ${limit?.what ?? "its time limit"}`,
-          thrown,
-        );
+        error = policy.timeoutError(`attempt ${attempt} ran past ${limit?.what ?? "its time limit"}`, thrown);
       } else if (shouldRetry !== undefined) {
         if (!shouldRetry(thrown, attempt)) throw thrown;
         hint = policy.judge(thrown).retryDelay;
