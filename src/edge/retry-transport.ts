@@ -321,6 +321,7 @@ function attemptRequest<Request extends ConnectRetryRequest>(
   message?: unknown,
 ): Request {
   const name = timeoutMs === undefined ? undefined : timeoutHeaderOf(request.header);
+  if (name === undefined && signal === request.signal && message === undefined) return request;
   let header = request.header;
   if (name !== undefined && timeoutMs !== undefined) {
     header = new Headers(request.header);
@@ -584,7 +585,7 @@ function judged(error: unknown, received: Received | undefined): unknown {
 function attemptOptions(
   options: NiceGrpcRetryCallOptions,
   received: Received,
-  signal: AbortSignal,
+  signal: AbortSignal | undefined,
   deadline: Date | number | undefined,
 ): NiceGrpcRetryCallOptions {
   const attempt: NiceGrpcRetryCallOptions = {
@@ -657,13 +658,16 @@ export function retryMiddlewareWith(
     if (!call.responseStream) {
       try {
         return await runRetry(
-          async ({ signal, timeoutMs }: RetryContext) => {
+          async (context: RetryContext) => {
+            const { timeoutMs } = context;
             const received: Received = { handedOn: false };
             last = received;
             const deadline =
               callDeadline === undefined || timeoutMs === undefined
                 ? undefined
                 : sameForm(options.deadline, Date.now() + timeoutMs);
+            // Without a time limit the attempt's signal is the caller's: no need to make one.
+            const signal = timeoutMs === undefined ? options.signal : context.signal;
             const steps = call.next(call.request, attemptOptions(options, received, signal, deadline));
             // A unary call yields nothing: its generator returns the response.
             let step = await steps.next();

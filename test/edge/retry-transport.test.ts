@@ -6,6 +6,7 @@
  * with the default preset's catalogue.
  */
 import { getEventListeners } from "node:events";
+import { readFileSync } from "node:fs";
 import { Code, ConnectError, createClient, type Interceptor, type Transport } from "@connectrpc/connect";
 import {
   createConnectTransport,
@@ -15,7 +16,13 @@ import {
 import { type ClientError, type ClientMiddleware, createChannel, createClientFactory } from "nice-grpc";
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it, vi } from "vitest";
 import { niceGrpcErrorMiddleware } from "../../src/edge/adapters.js";
-import { createRetryThrottle, type RetryEvent, type RetryPolicy } from "../../src/edge/retry.js";
+import {
+  createRetryThrottle,
+  RETRY_DEFAULTS,
+  type RetryEvent,
+  type RetryOptions,
+  type RetryPolicy,
+} from "../../src/edge/retry.js";
 import {
   type NiceGrpcRetryMiddleware,
   policyOf,
@@ -713,5 +720,46 @@ describe("options", () => {
     expect(error.cause).toBe(cause);
     expect(error.message).toMatch(/attempt 2 ran past attemptTimeoutMs/);
     expect(policyOf(catalogue).timeoutError("the deadline had passed").cause).toBeUndefined();
+  });
+});
+
+describe("docs/retrying.md", () => {
+  const page = readFileSync(new URL("../../docs/retrying.md", import.meta.url), "utf8");
+  const section = page.slice(page.indexOf("## Options"), page.indexOf("## ", page.indexOf("## Options") + 3));
+  /** The options table: the option's name (without a signature) → its default column. */
+  const rows = new Map(
+    [...section.matchAll(/^\| `(\w+)[^`]*` \| ([^|]+) \|/gm)].map(([, name, fallback]) => [
+      name as string,
+      (fallback as string).trim(),
+    ]),
+  );
+
+  it("lists every option of retry, the interceptor and the middleware, and no other", () => {
+    // Type-checked: a name missing here, or one that is no option, fails to compile.
+    const options = {
+      budgetMs: true,
+      deadline: true,
+      maxAttempts: true,
+      baseDelayMs: true,
+      maxDelayMs: true,
+      factor: true,
+      maxHintedDelayMs: true,
+      attemptTimeoutMs: true,
+      throttle: true,
+      signal: true,
+      shouldRetry: true,
+      onRetry: true,
+      random: true,
+      catalogue: true,
+    } satisfies Record<keyof RetryOptions | keyof TransportRetryOptions, true>;
+    expectTypeOf<keyof typeof options>().toEqualTypeOf<keyof RetryOptions | keyof TransportRetryOptions>();
+    expect([...rows.keys()].sort()).toEqual(Object.keys(options).sort());
+  });
+
+  it("gives the defaults the engine uses", () => {
+    for (const [name, value] of Object.entries(RETRY_DEFAULTS)) {
+      const shown = rows.get(name)?.replace(/`/g, "").replace(/_/g, "");
+      expect(Number(shown), name).toBe(value);
+    }
   });
 });
