@@ -582,6 +582,41 @@ async function interceptorCost() {
 }
 const interceptor = await interceptorCost();
 
+/**
+ * The interceptor's own work on a successful call, without I/O: a unary request through
+ * `retryInterceptor()` to a `next` that answers at once, beside the same `next` called directly, in
+ * CPU time per call (median of rounds, taking turns). Wall time over loopback drowns this in the
+ * transport's noise on a busy machine; CPU time does not.
+ */
+async function interceptorAlone() {
+  if (typeof api.retryInterceptor !== "function") return { skipped: NOT_BUILT };
+  const request = {
+    stream: false,
+    method: { methodKind: "unary" },
+    signal: new AbortController().signal,
+    header: new Headers({ "content-type": "application/grpc" }),
+    message: {},
+  };
+  const response = { stream: false, message: {} };
+  const next = async () => response;
+  const wrapped = api.retryInterceptor()(next);
+  const CALLS = 20_000;
+  const perCall = async (call) => {
+    const started = cpuMicros();
+    for (let i = 0; i < CALLS; i++) await call(request);
+    return ((cpuMicros() - started) * 1000) / CALLS;
+  };
+  await perCall(wrapped);
+  await perCall(next);
+  const samples = { wrapped: [], direct: [] };
+  for (let r = 0; r < 15; r++) {
+    samples.wrapped.push(await perCall(wrapped));
+    samples.direct.push(await perCall(next));
+  }
+  return { wrappedNs: median(samples.wrapped), directNs: median(samples.direct) };
+}
+const alone = await interceptorAlone();
+
 // ---------------------------------------------------------------------------------------------
 // Report
 // ---------------------------------------------------------------------------------------------
@@ -663,6 +698,15 @@ else {
       `  ${name.padEnd(38)} ${figures.wallRatio.toFixed(3)}× (median; middle half of rounds ${range(figures.wallQuartiles)})`,
     );
   }
+}
+if (alone.skipped === undefined) {
+  const extraUs = (alone.wrappedNs - alone.directNs) / 1000;
+  console.log(
+    `  the interceptor alone (no I/O, ${clockName}): ${extraUs.toFixed(1)} µs/call over a bare next()` +
+      (interceptor.skipped === undefined
+        ? `, ${((100 * extraUs) / interceptor.rawUs).toFixed(2)}% of a raw call`
+        : ""),
+  );
 }
 
 const gaxRow = row["google-gax parseGRPCStatusDetails"];
