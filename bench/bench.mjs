@@ -11,6 +11,8 @@
 //   `export *` and for a consumer importing `fromGrpcStatus` alone.
 // - Adapter cost (section 15): successful unary calls to a real grpc-js server on loopback, through
 //   the raw client and through `withErrorMapping(client)`.
+// - Interceptor cost (section 18): successful unary calls to a real connect-node server on loopback
+//   (gRPC over HTTP/2), through a raw connect-es transport and through one with `retryInterceptor()`.
 //
 // ns/op is the median of several timed rounds after a warm-up, each round long enough (≥ 20 ms) for
 // the clock's resolution not to matter; the contenders of a comparison take turns round by round, and
@@ -459,6 +461,163 @@ async function adapterCost() {
 const adapter = await adapterCost();
 
 // ---------------------------------------------------------------------------------------------
+// Interceptor cost: successful unary calls over loopback, raw and through retryInterceptor()
+// ---------------------------------------------------------------------------------------------
+
+const INTERCEPTOR = { calls: 300, rounds: 15 };
+
+/**
+ * The demo's `SandboxService` for connect-es, from the descriptor its generated code embeds
+ * (test/support/transports/gen/sandbox_pb.ts, made by protoc-gen-es from examples/sandbox.proto):
+ * the bench runs plain JavaScript, and the descriptor is the whole of what connect-es needs.
+ */
+async function connectSandboxService() {
+  const { fileDesc, serviceDesc } = await import("@bufbuild/protobuf/codegenv2");
+  const generated = readFileSync(`${root}test/support/transports/gen/sandbox_pb.ts`, "utf8");
+  const embedded = /fileDesc\(\s*"([A-Za-z0-9+/=]+)"/.exec(generated);
+  if (embedded === null) throw new Error("no fileDesc(...) in the generated sandbox_pb.ts: regenerate it");
+  return serviceDesc(fileDesc(embedded[1]), 0);
+}
+
+async function interceptorCost() {
+  if (typeof api.retryInterceptor !== "function") return { skipped: NOT_BUILT };
+  const http2 = await import("node:http2");
+  const { Code, ConnectError, createClient } = await import("@connectrpc/connect");
+  const { connectNodeAdapter, createGrpcTransport } = await import("@connectrpc/connect-node");
+  const SandboxService = await connectSandboxService();
+  let flakyCalls = 0;
+  const server = http2.createServer(
+    connectNodeAdapter({
+      routes(router) {
+        router.service(SandboxService, {
+          getSandbox(request) {
+            // The sanity check's call: UNAVAILABLE once, then an answer.
+            if (request.sandboxId === "sb-flaky" && ++flakyCalls === 1) {
+              throw new ConnectError("runner busy", Code.Unavailable);
+            }
+            return { sandboxId: request.sandboxId, state: "RUNNING" };
+          },
+        });
+      },
+    }),
+  );
+  const sessions = new Set();
+  server.on("session", (session) => {
+    sessions.add(session);
+    session.once("close", () => sessions.delete(session));
+  });
+  await new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", resolve);
+  });
+  const baseUrl = `http://127.0.0.1:${server.address().port}`;
+  // One transport (one HTTP/2 connection) per client, so the control pays what the wrapped pays.
+  const clientOf = (interceptors) =>
+    createClient(SandboxService, createGrpcTransport({ baseUrl, httpVersion: "2", interceptors }));
+  try {
+    const raw = clientOf([]);
+    const twin = clientOf([]);
+    const wrapped = clientOf([api.retryInterceptor()]);
+    // Sanity: successes pass through untouched, and a retryable failure is retried.
+    check(
+      (await wrapped.getSandbox({ sandboxId: "sb-1" })).state === "RUNNING",
+      "retryInterceptor lost a response",
+    );
+    const healing = clientOf([
+      api.retryInterceptor({
+        catalogue: { fromGrpcStatus: api.fromGrpcStatus },
+        baseDelayMs: 1,
+        maxDelayMs: 1,
+      }),
+    ]);
+    check(
+      (await healing.getSandbox({ sandboxId: "sb-flaky" })).state === "RUNNING",
+      "retryInterceptor did not retry",
+    );
+    check(flakyCalls === 2, `retryInterceptor called the flaky method ${flakyCalls} times, not 2`);
+
+    /**
+     * One round: the raw client and `other` take turns call by call (`rawFirst` alternates by
+     * round), each call timed alone; the round's ratio is the median `other` call over the median
+     * raw call, in wall time (as for the adapter above).
+     */
+    const round = async (other, rawFirst) => {
+      const wall = new Map([
+        [raw, []],
+        [other, []],
+      ]);
+      for (let i = 0; i < INTERCEPTOR.calls; i++) {
+        const target = (i % 2 === 0) === rawFirst ? raw : other;
+        const started = process.hrtime.bigint();
+        await target.getSandbox({ sandboxId: "sb-1" });
+        wall.get(target).push(Number(process.hrtime.bigint() - started));
+      }
+      return { rawNs: median(wall.get(raw)), wallRatio: median(wall.get(other)) / median(wall.get(raw)) };
+    };
+    // Warm-up (the connections, the JIT), then the rounds, the control's and the interceptor's in turn.
+    await round(wrapped, true);
+    await round(twin, true);
+    const rounds = { wrapped: [], control: [] };
+    for (let r = 0; r < INTERCEPTOR.rounds; r++) {
+      rounds.wrapped.push(await round(wrapped, r % 2 === 0));
+      rounds.control.push(await round(twin, r % 2 === 1));
+    }
+    const quartiles = (list) => {
+      const sorted = list.slice().sort((a, b) => a - b);
+      return [sorted[Math.floor(sorted.length / 4)], sorted[Math.floor((3 * sorted.length) / 4)]];
+    };
+    const summary = (list) => ({
+      wallRatio: median(list.map((r) => r.wallRatio)),
+      wallQuartiles: quartiles(list.map((r) => r.wallRatio)),
+    });
+    return {
+      rawUs: median([...rounds.wrapped, ...rounds.control].map((r) => r.rawNs)) / 1000,
+      wrapped: summary(rounds.wrapped),
+      control: summary(rounds.control),
+    };
+  } finally {
+    for (const session of sessions) session.destroy();
+    await new Promise((resolve) => server.close(resolve));
+  }
+}
+const interceptor = await interceptorCost();
+
+/**
+ * The interceptor's own work on a successful call, without I/O: a unary request through
+ * `retryInterceptor()` to a `next` that answers at once, beside the same `next` called directly, in
+ * CPU time per call (median of rounds, taking turns). Wall time over loopback drowns this in the
+ * transport's noise on a busy machine; CPU time does not.
+ */
+async function interceptorAlone() {
+  if (typeof api.retryInterceptor !== "function") return { skipped: NOT_BUILT };
+  const request = {
+    stream: false,
+    method: { methodKind: "unary" },
+    signal: new AbortController().signal,
+    header: new Headers({ "content-type": "application/grpc" }),
+    message: {},
+  };
+  const response = { stream: false, message: {} };
+  const next = async () => response;
+  const wrapped = api.retryInterceptor()(next);
+  const CALLS = 20_000;
+  const perCall = async (call) => {
+    const started = cpuMicros();
+    for (let i = 0; i < CALLS; i++) await call(request);
+    return ((cpuMicros() - started) * 1000) / CALLS;
+  };
+  await perCall(wrapped);
+  await perCall(next);
+  const samples = { wrapped: [], direct: [] };
+  for (let r = 0; r < 15; r++) {
+    samples.wrapped.push(await perCall(wrapped));
+    samples.direct.push(await perCall(next));
+  }
+  return { wrappedNs: median(samples.wrapped), directNs: median(samples.direct) };
+}
+const alone = await interceptorAlone();
+
+// ---------------------------------------------------------------------------------------------
 // Report
 // ---------------------------------------------------------------------------------------------
 
@@ -521,6 +680,33 @@ else {
       `  ${name.padEnd(38)} ${figures.wallRatio.toFixed(3)}× (median; middle half of rounds ${range(figures.wallQuartiles)})`,
     );
   }
+}
+
+console.log(
+  `\ninterceptor cost: successful unary calls to a connect-node server on 127.0.0.1 (gRPC, HTTP/2), ` +
+    `${INTERCEPTOR.rounds} rounds of ${INTERCEPTOR.calls} sequential calls taking turns (wall time, median call)`,
+);
+if (interceptor.skipped !== undefined) console.log(`  retryInterceptor: ${interceptor.skipped}`);
+else {
+  const range = ([low, high]) => `${low.toFixed(3)}–${high.toFixed(3)}×`;
+  console.log(`  raw transport: ${interceptor.rawUs.toFixed(1)} µs/call (median)`);
+  for (const [name, figures] of [
+    ["retryInterceptor() / raw", interceptor.wrapped],
+    ["control: raw / raw (the noise floor)", interceptor.control],
+  ]) {
+    console.log(
+      `  ${name.padEnd(38)} ${figures.wallRatio.toFixed(3)}× (median; middle half of rounds ${range(figures.wallQuartiles)})`,
+    );
+  }
+}
+if (alone.skipped === undefined) {
+  const extraUs = (alone.wrappedNs - alone.directNs) / 1000;
+  console.log(
+    `  the interceptor alone (no I/O, ${clockName}): ${extraUs.toFixed(1)} µs/call over a bare next()` +
+      (interceptor.skipped === undefined
+        ? `, ${((100 * extraUs) / interceptor.rawUs).toFixed(2)}% of a raw call`
+        : ""),
+  );
 }
 
 const gaxRow = row["google-gax parseGRPCStatusDetails"];

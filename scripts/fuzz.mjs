@@ -998,9 +998,7 @@ const FAKE_RESPONSES = [
   }),
   () => ({ status: "404", ok: "no", headers: null, body: "text" }),
   // Thenables, on purpose: a reader that awaits what it was given runs their `then`.
-  // biome-ignore lint/suspicious/noThenProperty: a hostile thenable is the input under test
   () => ({ then: boom }),
-  // biome-ignore lint/suspicious/noThenProperty: a thenable Response is the input under test
   () => ({ then: (resolve) => resolve(new Response("", { status: 404 })) }),
   () => randomValue(),
 ];

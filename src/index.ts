@@ -63,11 +63,26 @@ export {
   createRetryThrottle,
   type RetryContext,
   type RetryEvent,
+  type RetryJudgement,
   type RetryOptions,
+  type RetryPolicy,
   type RetryThrottle,
   type RetryThrottleOptions,
-  retry,
+  retryWith,
 } from "./edge/retry.js";
+export {
+  type ConnectRetryInterceptor,
+  type ConnectRetryRequest,
+  type ConnectRetryResponse,
+  type NiceGrpcRetryCall,
+  type NiceGrpcRetryCallOptions,
+  type NiceGrpcRetryMiddleware,
+  policyOf,
+  type RetryCatalogue,
+  retryInterceptorWith,
+  retryMiddlewareWith,
+  type TransportRetryOptions,
+} from "./edge/retry-transport.js";
 // Functions and processes run in the sandbox.
 export {
   AsyncFunctionError,
@@ -141,6 +156,12 @@ export {
   type ValidationErrorOptions,
 } from "./presets/cwsandbox/errors.js";
 export { ERROR_DOMAIN, Reason, StreamCode } from "./presets/cwsandbox/reasons.js";
+export {
+  CWSANDBOX_RETRY_POLICY,
+  retry,
+  retryInterceptor,
+  retryMiddleware,
+} from "./presets/cwsandbox/retry.js";
 export { isRetryable } from "./presets/cwsandbox/retry-policy.js";
 
 // The wire: statuses and their details, in bytes and in JSON.

@@ -7,7 +7,6 @@
 import { isUint8Array } from "../wire/bytes.js";
 import { readDetailShape } from "../wire/detail-shapes.js";
 import { isKnownDetailType, type StatusDetail } from "../wire/details.js";
-import type { FieldViolation } from "../wire/status-details.js";
 import { brandOf, classOfBrand, hasBrand, ownFieldsOf, presetOf } from "./brands.js";
 
 /** A `StatusDetail` in JSON: an unknown detail's bytes as a base64 string. */

@@ -21,7 +21,6 @@ import {
   STATUS_DETAILS_KEY,
   type StatusDetail,
 } from "sandbox-sdk-errors";
-import { ownFieldsOf } from "../core/brands.js";
 import { encodeStatus as encode, hasUnpairedSurrogate, type StatusInit, show } from "./encode.js";
 
 /** What the kit puts on the wire for an error: the status, and the transport's own message. */

@@ -9,7 +9,7 @@ export const MAX_DURATION_SECONDS = 315_576_000_000;
 const MAX_DURATION_NANOS = 999_999_999;
 const NANOS_PER_SECOND = 1_000_000_000;
 /** The largest |milliseconds| that still fits a Duration. */
-export const MAX_DURATION_MS = 315_576_000_000_999.999999; // MAX_DURATION_SECONDS · 1000 + 999.999999 ms
+export const MAX_DURATION_MS: number = /* @__PURE__ */ (() => MAX_DURATION_SECONDS * 1000 + 999.999999)();
 
 /** A Duration as sent: whole seconds and nanoseconds, signs agreeing. */
 export interface DurationParts {

@@ -6,6 +6,7 @@
  */
 import { fileURLToPath } from "node:url";
 import {
+  type CallOptions,
   type Client,
   type ClientUnaryCall,
   credentials,
@@ -22,10 +23,12 @@ import {
 } from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { createRetryThrottle, type RetryEvent, retry } from "../../src/edge/retry.js";
 import {
+  createRetryThrottle,
   fromGrpcStatus,
   GrpcCode,
+  type RetryEvent,
+  retry,
   SandboxNotRunningError,
   SandboxRequestTimeoutError,
   SandboxUnavailableError,
@@ -43,6 +46,8 @@ interface PingReply {
 interface FlakyClient extends Client {
   Ping(
     request: PingRequest,
+    metadata: Metadata,
+    options: CallOptions,
     callback: (error: ServiceError | null, reply?: PingReply) => void,
   ): ClientUnaryCall;
 }
@@ -59,6 +64,8 @@ const Flaky = ((loaded.sandboxsdkerrors as GrpcObject).test as GrpcObject).Flaky
 /** When each call of each scenario reached the server (performance.now()). */
 const arrivals = new Map<string, number[]>();
 let hangCancelled = false;
+/** The deadline grpc-js told the server for each "hang-deadline" call (`Infinity` when none). */
+const serverDeadlines: number[] = [];
 /** Which calls of "hang-once" the server saw cancelled, by their arrival number. */
 const hangOnceCancelled: number[] = [];
 
@@ -96,6 +103,12 @@ function ping(call: ServerUnaryCall<PingRequest, PingReply>, callback: sendUnary
         hangCancelled = true;
       });
       return;
+    case "hang-deadline": {
+      // Never answers; notes the deadline the client sent (grpc-timeout), as the server reads it.
+      const deadline = call.getDeadline();
+      serverDeadlines.push(deadline instanceof Date ? deadline.getTime() : deadline);
+      return;
+    }
     case "hang-once": {
       // The first call never answers; every later one answers at once.
       const arrival = seen.length;
@@ -139,11 +152,15 @@ afterAll(() => {
   server?.forceShutdown();
 });
 
-/** One call, mapped the way SDK code maps every failure; the signal cancels the RPC. */
-function callPing(scenario: string, signal: AbortSignal): Promise<PingReply> {
+/**
+ * One call, mapped the way SDK code maps every failure; the signal cancels the RPC, and `timeoutMs`
+ * (retry's time left for the attempt) becomes grpc-js's deadline.
+ */
+function callPing(scenario: string, signal: AbortSignal, timeoutMs?: number): Promise<PingReply> {
   return new Promise((resolve, reject) => {
     const onAbort = () => call.cancel();
-    const call = client.Ping({ scenario }, (error, reply) => {
+    const deadline = timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + timeoutMs;
+    const call = client.Ping({ scenario }, new Metadata(), { deadline }, (error, reply) => {
       signal.removeEventListener("abort", onAbort);
       if (error) reject(fromGrpcStatus(error, { operation: "ping" }));
       else resolve(reply as PingReply);
@@ -226,6 +243,21 @@ describe("retry over a real grpc-js connection", () => {
     expect(first.cause).not.toBeInstanceOf(SandboxNotRunningError);
     expect(first.cause).toMatchObject({ name: "SandboxError", grpcCode: undefined });
     await vi.waitFor(() => expect(hangOnceCancelled).toEqual([1]), { timeout: 10_000 });
+  });
+
+  it("hands timeoutMs to grpc-js as the call's deadline: the server learns retry's deadline, and the call ends there", async () => {
+    const deadline = Date.now() + 800;
+    const started = Date.now();
+    const error = await retry(({ signal, timeoutMs }) => callPing("hang-deadline", signal, timeoutMs), {
+      deadline,
+    }).catch((caught: unknown) => caught);
+    // grpc-js's DEADLINE_EXCEEDED, mapped, or retry's own timeout of the attempt: the same class.
+    expect(error).toBeInstanceOf(SandboxRequestTimeoutError);
+    expect(Date.now() - started).toBeLessThan(800 + 5_000); // a wide margin: the machine is shared
+    expect(serverDeadlines).toHaveLength(1);
+    // grpc-timeout is relative and whole milliseconds: the server's deadline is the client's, give
+    // or take the time on the wire.
+    expect(Math.abs((serverDeadlines[0] as number) - deadline)).toBeLessThan(500);
   });
 
   it("shares a throttle between retry calls: once drained, a second call is not retried", async () => {

@@ -2,18 +2,22 @@ import { execFile } from "node:child_process";
 import { getEventListeners } from "node:events";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { runInNewContext } from "node:vm";
 import { afterEach, beforeEach, describe, expect, expectTypeOf, it, vi } from "vitest";
 import {
   createRetryThrottle,
   type RetryContext,
   type RetryEvent,
   type RetryOptions,
+  type RetryPolicy,
   type RetryThrottleOptions,
-  retry,
+  retryWith,
 } from "../../src/edge/retry.js";
 import {
+  CWSANDBOX_RETRY_POLICY as DEFAULT_POLICY,
   isRetryable,
   RequestSizeError,
+  retry,
   SandboxNotFoundError,
   SandboxRequestTimeoutError,
   SandboxResourceExhaustedError,
@@ -101,13 +105,14 @@ describe("retry with fake timers", () => {
       expect(operation).toHaveBeenCalledTimes(1);
     });
 
-    it("passes the attempt number, counting from 1, and one signal to every call", async () => {
+    it("passes the attempt number, counting from 1, and one signal to every call without a time limit", async () => {
       const { operation, contexts } = scripted(unavailable(), unavailable(), "done");
-      await settle(retry(operation));
+      await settle(retry(operation, { budgetMs: Number.POSITIVE_INFINITY }));
       expect(contexts.map((c) => c.attempt)).toEqual([1, 2, 3]);
       expect(contexts[0]?.signal).toBeInstanceOf(AbortSignal);
       expect(new Set(contexts.map((c) => c.signal)).size).toBe(1);
       expect(contexts[0]?.signal.aborted).toBe(false);
+      expect(contexts.map((c) => c.timeoutMs)).toEqual([undefined, undefined, undefined]);
     });
 
     it("retries an operation that throws synchronously", async () => {
@@ -175,9 +180,9 @@ describe("retry with fake timers", () => {
       ["absent", undefined],
     ])("falls back to backoff for a %s hint", async (_label, hint) => {
       const { operation, times } = scripted(unavailable(hint), "done");
-      // uniform(200, max(200, min(2000, 200 * 1.5))) at 0.5 is 250.
+      // uniform(0, 200) at 0.5 is 100.
       await settle(retry(operation, { random: () => 0.5 }));
-      expect(times).toEqual([0, 250]);
+      expect(times).toEqual([0, 100]);
     });
 
     it("reads retryDelay as a plain field, so any error that carries one is honoured", async () => {
@@ -187,35 +192,61 @@ describe("retry with fake timers", () => {
       expect(times).toEqual([0, 700]);
     });
 
-    it("does not let a hinted sleep move the backoff", async () => {
-      const { operation, times } = scripted(unavailable(), unavailable(5_000), unavailable(), "done");
+    it("counts unhinted retries only: a hinted sleep neither advances nor resets the backoff", async () => {
+      const { operation, times } = scripted(
+        unavailable(),
+        unavailable(),
+        unavailable(5_000),
+        unavailable(),
+        unavailable(50),
+        unavailable(),
+        "done",
+      );
       await settle(retry(operation, { random: () => 1 }));
-      // 300 (200 × 1.5), the hinted 5 000, then 450 (300 × 1.5): the 5 000 did not become `previous`.
-      expect(gaps(times)).toEqual([300, 5_000, 450]);
+      // Unhinted retries 1, 2, 3, 4 sleep 200, 400, 800, 1 600, whatever hints come between.
+      expect(gaps(times)).toEqual([200, 400, 5_000, 800, 50, 1_600]);
     });
   });
 
-  describe("backoff (decorrelated jitter)", () => {
-    it("grows the ceiling by factor per retry until maxDelayMs", async () => {
+  describe("backoff (gRFC A6)", () => {
+    it("sleeps 200, 400, 800, 1 600, 3 200, 5 000, 5 000 ms with the defaults and random = () => 1", async () => {
       const { operation, times } = scripted(...Array.from({ length: 7 }, () => unavailable()), "done");
       await settle(retry(operation, { random: () => 1 }));
-      // 200 → 300 → 450 → 675 → 1012.5 (1013) → 1519.5 (1520) → 2000 (capped) → 2000.
-      expect(gaps(times)).toEqual([300, 450, 675, 1_013, 1_520, 2_000, 2_000]);
+      expect(gaps(times)).toEqual([200, 400, 800, 1_600, 3_200, 5_000, 5_000]);
     });
 
     it("follows baseDelayMs, factor and maxDelayMs when given", async () => {
       const { operation, times } = scripted(...Array.from({ length: 5 }, () => unavailable()), "done");
-      await settle(retry(operation, { random: () => 1, baseDelayMs: 100, factor: 2, maxDelayMs: 1_000 }));
-      expect(gaps(times)).toEqual([200, 400, 800, 1_000, 1_000]);
+      await settle(retry(operation, { random: () => 1, baseDelayMs: 100, factor: 3, maxDelayMs: 1_000 }));
+      expect(gaps(times)).toEqual([100, 300, 900, 1_000, 1_000]);
     });
 
-    it("sleeps baseDelayMs when the random source gives 0", async () => {
+    it("draws each sleep from [0, ceiling]: the random source scales the ceiling", async () => {
       const { operation, times } = scripted(unavailable(), unavailable(), unavailable(), "done");
-      await settle(retry(operation, { random: () => 0 }));
-      expect(gaps(times)).toEqual([200, 200, 200]);
+      await settle(retry(operation, { random: () => 0.25 }));
+      // 0.25 × 200, 0.25 × 400, 0.25 × 800.
+      expect(gaps(times)).toEqual([50, 100, 200]);
     });
 
-    it("keeps every sleep within [base, min(maxDelay, previous × factor)]", async () => {
+    it("sleeps 0 ms when the random source gives 0, and never a negative time", async () => {
+      const events: RetryEvent[] = [];
+      const { operation, times } = scripted(unavailable(), unavailable(), unavailable(), "done");
+      const onRetry = (event: RetryEvent) => events.push(event);
+      expect(await settle(retry(operation, { random: () => 0, onRetry }))).toEqual({ value: "done" });
+      expect(events.map((e) => e.delayMs)).toEqual([0, 0, 0]);
+      expect(times).toEqual([0, 0, 0, 0]);
+    });
+
+    it("grows the ceiling whatever the random draws were", async () => {
+      // Low draws first, then a high one: the ceiling kept growing meanwhile (800 at the third retry).
+      const draws = [0.01, 0.01, 1];
+      const random = () => draws.shift() ?? 1;
+      const { operation, times } = scripted(unavailable(), unavailable(), unavailable(), "done");
+      await settle(retry(operation, { random }));
+      expect(gaps(times)).toEqual([2, 4, 800]);
+    });
+
+    it("keeps every sleep within [0, min(maxDelayMs, baseDelayMs × factor^(n−1))]", async () => {
       // A fixed pseudo-random sequence (a linear congruential generator), so the test is repeatable.
       let seed = 12_345;
       const random = () => {
@@ -223,20 +254,32 @@ describe("retry with fake timers", () => {
         return seed / 2_147_483_648;
       };
       const { operation, times } = scripted(...Array.from({ length: 60 }, () => unavailable()), "done");
-      await settle(retry(operation, { random, budgetMs: Number.POSITIVE_INFINITY }));
+      await settle(retry(operation, { random, budgetMs: Number.POSITIVE_INFINITY, factor: 1.5 }));
       const sleeps = gaps(times);
       expect(sleeps).toHaveLength(60);
-      let previous = 200;
-      for (const sleep of sleeps) {
-        expect(sleep).toBeGreaterThanOrEqual(200);
-        expect(sleep).toBeLessThanOrEqual(Math.ceil(Math.max(200, Math.min(2_000, previous * 1.5))));
-        previous = sleep;
+      for (const [i, sleep] of sleeps.entries()) {
+        expect(sleep).toBeGreaterThanOrEqual(0);
+        expect(sleep).toBeLessThanOrEqual(Math.ceil(Math.min(5_000, 200 * 1.5 ** i)));
       }
       // Jitter, not a fixed schedule: the sleeps differ.
       expect(new Set(sleeps).size).toBeGreaterThan(10);
     });
 
-    it("cuts the ceiling and the sleep to the remaining budget", async () => {
+    it("keeps a zero baseDelayMs at zero however many retries grow it", async () => {
+      const delays = new Set<number>();
+      const { operation } = scripted(...Array.from({ length: 1_100 }, () => unavailable()), "done");
+      const options = {
+        random: () => 1,
+        baseDelayMs: 0,
+        budgetMs: Number.POSITIVE_INFINITY,
+        onRetry: (event: RetryEvent) => delays.add(event.delayMs),
+      };
+      // 2^1100 is Infinity, and 0 × Infinity is NaN: a NaN sleep would be a 1 ms timer.
+      expect(await settle(retry(operation, options))).toEqual({ value: "done" });
+      expect([...delays]).toEqual([0]);
+    });
+
+    it("cuts the sleep to the remaining budget, then re-throws the last error", async () => {
       const last = unavailable();
       const events: RetryEvent[] = [];
       const { operation, times } = scripted(unavailable(), unavailable(), last, "done");
@@ -246,28 +289,28 @@ describe("retry with fake timers", () => {
         onRetry: (event: RetryEvent) => events.push(event),
       };
       const outcome = await settle(retry(operation, options));
-      // 300, 450, then only 250 are left: the sleep ends at 1 000, where the budget is spent.
-      expect(times).toEqual([0, 300, 750]);
-      expect(events.map((e) => e.delayMs)).toEqual([300, 450, 250]);
+      // 200, 400, then only 400 are left of the 800: the sleep ends at 1 000, where the budget is spent.
+      expect(times).toEqual([0, 200, 600]);
+      expect(events.map((e) => e.delayMs)).toEqual([200, 400, 400]);
       expect(outcome.error).toBe(last);
     });
 
-    it("draws the sleep below a ceiling already cut to the remaining budget", async () => {
+    it("draws from the whole ceiling first and cuts the draw to the budget after", async () => {
       const events: RetryEvent[] = [];
       const { operation } = scripted(unavailable(), unavailable(), unavailable());
       const onRetry = (event: RetryEvent) => events.push(event);
       await settle(retry(operation, { random: () => 0.5, budgetMs: 600, onRetry }));
-      // 250 = uniform(200, 300) at 0.5; then 350 are left, so the ceiling is 350, not 375:
-      // 200 + 0.5 × 150 = 275; then 75 are left, less than the base, so 75.
-      expect(events.map((e) => e.delayMs)).toEqual([250, 275, 75]);
+      // 100 (0.5 × 200), 200 (0.5 × 400), then 0.5 × 800 = 400 cut to the 300 left; a ceiling cut
+      // to the budget before the draw would have given 150.
+      expect(events.map((e) => e.delayMs)).toEqual([100, 200, 300]);
     });
 
-    it("sleeps less than baseDelayMs when less than that is left of the budget", async () => {
+    it("sleeps what is left of the budget when that is less than the draw", async () => {
       const events: RetryEvent[] = [];
       const { operation, times } = scripted(unavailable(50), unavailable(), "done");
       const onRetry = (event: RetryEvent) => events.push(event);
-      await settle(retry(operation, { budgetMs: 170, onRetry }));
-      // The hint takes 50 ms; 120 are left, under the 200 ms base.
+      await settle(retry(operation, { budgetMs: 170, onRetry, random: () => 1 }));
+      // The hint takes 50 ms; 120 are left, under the 200 ms ceiling.
       expect(events.map((e) => e.delayMs)).toEqual([50, 120]);
       expect(times).toEqual([0, 50]);
     });
@@ -275,10 +318,13 @@ describe("retry with fake timers", () => {
     it("clamps a random source that leaves [0, 1]", async () => {
       const high = scripted(unavailable(), "done");
       await settle(retry(high.operation, { random: () => 7 }));
-      expect(gaps(high.times)).toEqual([300]);
+      expect(gaps(high.times)).toEqual([200]);
       const low = scripted(unavailable(), "done");
       await settle(retry(low.operation, { random: () => -3 }));
-      expect(gaps(low.times)).toEqual([200]);
+      expect(gaps(low.times)).toEqual([0]);
+      const nan = scripted(unavailable(), "done");
+      await settle(retry(nan.operation, { random: () => Number.NaN }));
+      expect(gaps(nan.times)).toEqual([0]);
     });
   });
 
@@ -347,7 +393,7 @@ describe("retry with fake timers", () => {
     it.each([
       ["SandboxNotFoundError", new SandboxNotFoundError("x")],
       ["RequestSizeError, even with a retryDelay", new RequestSizeError("x", { retryDelay: 100 })],
-      ["a raw Error with a code", Object.assign(new Error("14 UNAVAILABLE: x"), { code: 14 })],
+      ["a raw NOT_FOUND", Object.assign(new Error("5 NOT_FOUND: x"), { code: 5, details: "x" })],
       ["a string", "boom"],
     ])("re-throws %s at once, after one call", async (_name, error) => {
       const operation = vi.fn(async () => {
@@ -358,6 +404,35 @@ describe("retry with fake timers", () => {
       expect(outcome.error).toBe(error);
       expect(operation).toHaveBeenCalledTimes(1);
       expect(vi.getTimerCount()).toBe(0);
+    });
+
+    it("retries a raw UNAVAILABLE as the mapping judges it, honours its hint, and re-throws it unchanged", async () => {
+      const raw = Object.assign(new Error("14 UNAVAILABLE: x"), {
+        code: 14,
+        details: "x",
+        metadata: { "grpc-retry-pushback-ms": "700" },
+      });
+      const operation = vi.fn(async () => {
+        throw raw;
+      });
+      const onRetry = vi.fn();
+      const outcome = await settle(retry(operation, { maxAttempts: 3, onRetry }));
+      expect(outcome.error).toBe(raw);
+      expect(operation).toHaveBeenCalledTimes(3);
+      expect(onRetry.mock.calls.map(([event]) => event.delayMs)).toEqual([700, 700]);
+    });
+
+    it("never retries the caller's own abort, nor a raw CANCELLED the client made", async () => {
+      for (const error of [
+        new DOMException("stop", "AbortError"),
+        Object.assign(new Error("1 CANCELLED: Cancelled on client"), { code: 1, details: "Cancelled on client" }),
+      ]) {
+        const operation = vi.fn(async () => {
+          throw error;
+        });
+        expect((await settle(retry(operation))).error).toBe(error);
+        expect(operation).toHaveBeenCalledTimes(1);
+      }
     });
 
     it("asks shouldRetry with each error and the attempt that threw it", async () => {
@@ -387,10 +462,10 @@ describe("retry with fake timers", () => {
       const seen: { event: RetryEvent; callsSoFar: number; now: number }[] = [];
       const onRetry = (event: RetryEvent) =>
         seen.push({ event, callsSoFar: operation.mock.calls.length, now: Date.now() });
-      await settle(retry(operation, { onRetry, random: () => 0 }));
+      await settle(retry(operation, { onRetry, random: () => 0.5 }));
       expect(seen).toEqual([
         { event: { error: first, attempt: 1, delayMs: 300 }, callsSoFar: 1, now: 0 },
-        { event: { error: second, attempt: 2, delayMs: 200 }, callsSoFar: 2, now: 300 },
+        { event: { error: second, attempt: 2, delayMs: 100 }, callsSoFar: 2, now: 300 },
       ]);
     });
 
@@ -557,7 +632,7 @@ describe("retry with fake timers", () => {
     it("re-throws after a backoff sleep too when the clock jumped to the deadline exactly", async () => {
       const first = unavailable();
       const { operation } = scripted(first, "done");
-      const outcome = outcomeOf(retry(operation, { budgetMs: 5_000, random: () => 0 }));
+      const outcome = outcomeOf(retry(operation, { budgetMs: 5_000, random: () => 1 }));
       await vi.advanceTimersByTimeAsync(50);
       // 50 ms into the 200 ms sleep, the clock jumps so that the sleep ends at 5 000.
       vi.setSystemTime(5_000 - 150);
@@ -574,6 +649,305 @@ describe("retry with fake timers", () => {
       await vi.runAllTimersAsync();
       expect(await outcome).toEqual({ value: "done" });
       expect(times).toEqual([0, 5_300]);
+    });
+  });
+
+  describe("deadline", () => {
+    it.each([
+      ["a number in the past", 5_000],
+      ["a Date in the past", new Date(5_000)],
+      ["now exactly", 10_000],
+    ])(
+      "rejects at once with a SandboxRequestTimeoutError and calls nothing for %s",
+      async (_label, deadline) => {
+        vi.setSystemTime(10_000);
+        const operation = vi.fn(async () => "done");
+        const error = await retry(operation, { deadline }).catch((caught: unknown) => caught);
+        expect(error).toBeInstanceOf(SandboxRequestTimeoutError);
+        expect((error as Error).message).toMatch(/deadline \(1970-01-01T00:00:\d\d\.000Z\) had passed/);
+        expect((error as Error).cause).toBeUndefined();
+        expect(operation).not.toHaveBeenCalled();
+        expect(vi.getTimerCount()).toBe(0);
+      },
+    );
+
+    it("cuts a hinted sleep to the deadline and starts no call at it", async () => {
+      const last = unavailable(700);
+      const settledAt = settledAtClock();
+      const { operation, times } = scripted(unavailable(700), last, "done");
+      const outcome = await settle(retry(operation, { deadline: 1_000 }).finally(settledAt));
+      // The second sleep is cut to the 300 ms before the deadline; no call starts at 1 000.
+      expect(times).toEqual([0, 700]);
+      expect(outcome.error).toBe(last);
+      expect(settledAt.time).toBe(1_000);
+    });
+
+    it("cuts a backoff sleep to the deadline too, with an infinite budget", async () => {
+      const last = unavailable();
+      const events: RetryEvent[] = [];
+      const { operation, times } = scripted(unavailable(), last, "done");
+      const options = {
+        deadline: new Date(500),
+        budgetMs: Number.POSITIVE_INFINITY,
+        random: () => 1,
+        onRetry: (event: RetryEvent) => events.push(event),
+      };
+      const outcome = await settle(retry(operation, options));
+      // 200, then the 400 drawn is cut to the 300 left.
+      expect(events.map((e) => e.delayMs)).toEqual([200, 300]);
+      expect(times).toEqual([0, 200]);
+      expect(outcome.error).toBe(last);
+    });
+
+    it("reads a Date once: changing it later does not move the deadline", async () => {
+      const deadline = new Date(1_000);
+      const { operation, times } = scripted(unavailable(700), unavailable(700), "done");
+      const result = retry(operation, { deadline });
+      deadline.setTime(100_000);
+      const outcome = await settle(result);
+      expect(times).toEqual([0, 700]);
+      expect(outcome.error).toBeInstanceOf(SandboxUnavailableError);
+    });
+
+    it("takes a Date of another realm", async () => {
+      const foreign: unknown = runInNewContext("new Date(1000)");
+      expect(foreign instanceof Date).toBe(false);
+      const { operation, times } = scripted(unavailable(700), unavailable(700), "done");
+      await settle(retry(operation, { deadline: foreign as Date }));
+      expect(times).toEqual([0, 700]);
+    });
+
+    it("aborts an attempt still running at the deadline and rejects with a SandboxRequestTimeoutError caused by what it threw", async () => {
+      const signals: AbortSignal[] = [];
+      const operation = vi.fn(
+        ({ signal }: RetryContext) =>
+          new Promise<never>((_resolve, reject) => {
+            signals.push(signal);
+            signal.addEventListener("abort", () => reject(signal.reason));
+          }),
+      );
+      const settledAt = settledAtClock();
+      const outcome = await settle(retry(operation, { deadline: 1_500 }).finally(settledAt));
+      expect(operation).toHaveBeenCalledTimes(1);
+      expect(settledAt.time).toBe(1_500);
+      const reason = signals[0]?.reason as DOMException;
+      expect(reason).toMatchObject({ name: "TimeoutError" });
+      expect(reason.message).toMatch(/attempt 1 ran past the deadline \(1970-01-01T00:00:01\.500Z\)/);
+      expect(outcome.error).toBeInstanceOf(SandboxRequestTimeoutError);
+      expect((outcome.error as Error).cause).toBe(reason);
+    });
+
+    it("aborts an attempt still running when the budget runs out, and rejects with a SandboxRequestTimeoutError", async () => {
+      const hung = new Error("hung call cancelled");
+      const operation = vi.fn(({ attempt, signal }: RetryContext) => {
+        if (attempt === 1) return Promise.reject(unavailable(100));
+        return new Promise<never>((_resolve, reject) => signal.addEventListener("abort", () => reject(hung)));
+      });
+      const settledAt = settledAtClock();
+      const outcome = await settle(retry(operation, { budgetMs: 1_000 }).finally(settledAt));
+      // The budget starts at the failure at 0; the second call, at 100, is cut at 1 000.
+      expect(operation).toHaveBeenCalledTimes(2);
+      expect(settledAt.time).toBe(1_000);
+      expect(outcome.error).toBeInstanceOf(SandboxRequestTimeoutError);
+      expect((outcome.error as Error).cause).toBe(hung);
+      expect((outcome.error as Error).message).toMatch(/attempt 2 ran past the end of the retry budget/);
+    });
+
+    it("sets no timer for a deadline further away than a timer can wait", async () => {
+      let timersDuringCall = -1;
+      const operation = vi.fn(async ({ timeoutMs }: RetryContext) => {
+        timersDuringCall = vi.getTimerCount();
+        return timeoutMs;
+      });
+      const deadline = 2 ** 31 + 5_000;
+      expect(await settle(retry(operation, { deadline }))).toEqual({ value: deadline });
+      expect(timersDuringCall).toBe(0);
+    });
+  });
+
+  describe("timeoutMs: the time left for each attempt", () => {
+    it("is undefined without limits, then what is left of the default budget once it started", async () => {
+      const { operation, contexts } = scripted(unavailable(500), "done");
+      await settle(retry(operation));
+      expect(contexts.map((c) => c.timeoutMs)).toEqual([undefined, 29_500]);
+    });
+
+    it("is attemptTimeoutMs until the budget has started, then the budget when that is less", async () => {
+      const { operation, contexts } = scripted(unavailable(500), unavailable(500), "done");
+      await settle(retry(operation, { attemptTimeoutMs: 4_000, budgetMs: 3_000 }));
+      // The budget starts at the first failure (0): 3 000 − 500, then 3 000 − 1 000.
+      expect(contexts.map((c) => c.timeoutMs)).toEqual([4_000, 2_500, 2_000]);
+    });
+
+    it("is the time to the deadline when that is less", async () => {
+      const { operation, contexts } = scripted(unavailable(500), "done");
+      await settle(retry(operation, { attemptTimeoutMs: 4_000, deadline: 1_200 }));
+      expect(contexts.map((c) => c.timeoutMs)).toEqual([1_200, 700]);
+    });
+
+    it("does not count the budget before the first failure, however slow the first call", async () => {
+      const contexts: RetryContext[] = [];
+      const operation = async (context: RetryContext) => {
+        contexts.push(context);
+        if (context.attempt > 1) return "done";
+        await delay(5_000);
+        throw unavailable(100);
+      };
+      await settle(retry(operation, { budgetMs: 1_000 }));
+      expect(contexts.map((c) => c.timeoutMs)).toEqual([undefined, 900]);
+    });
+  });
+
+  describe("a clock that cannot be trusted", () => {
+    it("reads a NaN clock as a spent budget: one call, no retry, no spin", async () => {
+      const now = vi.spyOn(Date, "now").mockReturnValue(Number.NaN);
+      try {
+        const first = unavailable(100);
+        const { operation } = scripted(first, "done");
+        // The deadline cannot be judged either: the first call is made.
+        const outcome = await settle(retry(operation, { deadline: 1_000 }));
+        expect(outcome.error).toBe(first);
+        expect(operation).toHaveBeenCalledTimes(1);
+      } finally {
+        now.mockRestore();
+      }
+    });
+
+    it("stops when the clock starts reading NaN mid-run", async () => {
+      const real = Date.now;
+      let broken = false;
+      const now = vi.spyOn(Date, "now").mockImplementation(() => (broken ? Number.NaN : real()));
+      try {
+        const second = unavailable(100);
+        const operation = vi.fn(async ({ attempt }: RetryContext) => {
+          if (attempt === 1) throw unavailable(100);
+          broken = true;
+          throw second;
+        });
+        const outcome = await settle(retry(operation));
+        expect(outcome.error).toBe(second);
+        expect(operation).toHaveBeenCalledTimes(2);
+      } finally {
+        now.mockRestore();
+      }
+    });
+
+    it("reads a clock that throws as a spent budget", async () => {
+      const now = vi.spyOn(Date, "now").mockImplementation(() => {
+        throw new Error("no clock here");
+      });
+      try {
+        const first = unavailable(100);
+        const operation = vi.fn(async () => {
+          throw first;
+        });
+        expect((await settle(retry(operation))).error).toBe(first);
+        expect(operation).toHaveBeenCalledTimes(1);
+      } finally {
+        now.mockRestore();
+      }
+    });
+
+    it("counts a clock set back during a sleep as a spent budget, rather than stretching it", async () => {
+      const first = unavailable(300);
+      const { operation } = scripted(first, "done");
+      const outcome = outcomeOf(retry(operation, { budgetMs: 10_000 }));
+      await vi.advanceTimersByTimeAsync(100);
+      vi.setSystemTime(Date.now() - 60_000);
+      await vi.runAllTimersAsync();
+      expect((await outcome).error).toBe(first);
+      expect(operation).toHaveBeenCalledTimes(1);
+      expect(vi.getTimerCount()).toBe(0);
+    });
+  });
+
+  describe("retryWith: the policy judges", () => {
+    /** A raw transport error: a code and a hint, as a road would carry them. */
+    function raw(code: number, hintMs?: number) {
+      return Object.assign(new Error(`raw ${code}`), { code, hintMs });
+    }
+    class CustomTimeout extends Error {}
+    const policy: RetryPolicy = {
+      judge: (error) => ({
+        retryable: (error as { code?: number }).code === 14,
+        retryDelay: (error as { hintMs?: number }).hintMs,
+      }),
+      timeoutError: (message, cause) => new CustomTimeout(message, { cause }),
+    };
+
+    it("retries what the policy calls retryable, sleeps its hint, and re-throws the raw error unchanged", async () => {
+      const last = raw(14, 400);
+      const { operation, times } = scripted(raw(14, 700), last);
+      const outcome = await settle(retryWith(operation, { maxAttempts: 2 }, policy));
+      expect(times).toEqual([0, 700]);
+      expect(outcome.error).toBe(last);
+    });
+
+    it("re-throws at once what the policy refuses, whatever its hint", async () => {
+      const refused = raw(3, 700);
+      const { operation } = scripted(refused, "done");
+      expect((await settle(retryWith(operation, {}, policy))).error).toBe(refused);
+      expect(operation).toHaveBeenCalledTimes(1);
+    });
+
+    it("lets shouldRetry replace the policy's verdict, while the hint still comes from the policy", async () => {
+      const { operation, times } = scripted(raw(3, 700), "done");
+      const shouldRetry = vi.fn(() => true);
+      expect(await settle(retryWith(operation, { shouldRetry }, policy))).toEqual({ value: "done" });
+      expect(times).toEqual([0, 700]);
+      expect(shouldRetry).toHaveBeenCalledTimes(1);
+
+      const refused = raw(14, 700);
+      const second = scripted(refused, "done");
+      const outcome = await settle(retryWith(second.operation, { shouldRetry: () => false }, policy));
+      expect(outcome.error).toBe(refused);
+    });
+
+    it("rejects with the policy's timeout error: for a deadline already past, and after a timed-out attempt", async () => {
+      vi.setSystemTime(1_000);
+      const operation = vi.fn(async () => "done");
+      const early = await retryWith(operation, { deadline: 1 }, policy).catch((caught: unknown) => caught);
+      expect(early).toBeInstanceOf(CustomTimeout);
+      expect(operation).not.toHaveBeenCalled();
+
+      const hung = ({ signal }: RetryContext) =>
+        new Promise<never>((_resolve, reject) => signal.addEventListener("abort", () => reject(raw(1))));
+      const outcome = await settle(retryWith(hung, { attemptTimeoutMs: 100, maxAttempts: 1 }, policy));
+      expect(outcome.error).toBeInstanceOf(CustomTimeout);
+      expect((outcome.error as Error).cause).toMatchObject({ code: 1 });
+    });
+
+    it("rejects with what judge throws", async () => {
+      const broken = new Error("judge bug");
+      const throwing: RetryPolicy = {
+        ...policy,
+        judge: () => {
+          throw broken;
+        },
+      };
+      const { operation } = scripted(raw(14), "done");
+      expect((await settle(retryWith(operation, {}, throwing))).error).toBe(broken);
+    });
+
+    it.each([
+      ["undefined", undefined],
+      ["an object without timeoutError", { judge: () => ({ retryable: true, retryDelay: undefined }) }],
+      ["a function", () => true],
+    ])("rejects %s as a policy with a TypeError before any call", async (_label, bad) => {
+      const operation = vi.fn(async () => "done");
+      const error = await retryWith(operation, {}, bad as never).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(TypeError);
+      expect((error as Error).message).toMatch(/policy/);
+      expect(operation).not.toHaveBeenCalled();
+    });
+
+    it("is what retry runs with the default policy: the same sleeps and the same errors", async () => {
+      const a = scripted(unavailable(300), unavailable(), "done");
+      const b = scripted(unavailable(300), unavailable(), "done");
+      await settle(retry(a.operation, { random: () => 1 }));
+      await settle(retryWith(b.operation, { random: () => 1 }, DEFAULT_POLICY));
+      expect(gaps(a.times)).toEqual([300, 200]);
+      expect(gaps(b.times)).toEqual(gaps(a.times));
     });
   });
 
@@ -662,7 +1036,7 @@ describe("retry with fake timers", () => {
         times.push(Date.now());
         return operation(context);
       });
-      await settle(retry(timed, { attemptTimeoutMs: 1_000, random: () => 0 }));
+      await settle(retry(timed, { attemptTimeoutMs: 1_000, random: () => 1 }));
       expect(times).toEqual([0, 1_200]);
     });
 
@@ -877,12 +1251,39 @@ describe("retry with fake timers", () => {
       ["maxAttempts 0", { maxAttempts: 0 }, RangeError, /maxAttempts/],
       ["a fractional maxAttempts", { maxAttempts: 2.5 }, RangeError, /maxAttempts/],
       ["a negative baseDelayMs", { baseDelayMs: -1 }, RangeError, /baseDelayMs/],
-      ["baseDelayMs above maxDelayMs", { baseDelayMs: 3_000 }, RangeError, /baseDelayMs.*maxDelayMs/],
+      [
+        "baseDelayMs above the default maxDelayMs",
+        { baseDelayMs: 6_000 },
+        RangeError,
+        /maxDelayMs.*baseDelayMs/,
+      ],
+      [
+        "maxDelayMs below the default baseDelayMs",
+        { maxDelayMs: 100 },
+        RangeError,
+        /maxDelayMs.*baseDelayMs/,
+      ],
+      ["an infinite factor", { factor: Number.POSITIVE_INFINITY }, RangeError, /factor/],
       ["an infinite maxDelayMs", { maxDelayMs: Number.POSITIVE_INFINITY }, RangeError, /maxDelayMs/],
       ["a maxDelayMs beyond what a timer can wait", { maxDelayMs: 2 ** 31 }, RangeError, /maxDelayMs/],
       ["factor below 1", { factor: 0.5 }, RangeError, /factor/],
       ["a NaN factor", { factor: Number.NaN }, RangeError, /factor/],
       ["a negative maxHintedDelayMs", { maxHintedDelayMs: -1 }, RangeError, /maxHintedDelayMs/],
+      ["a NaN deadline", { deadline: Number.NaN }, RangeError, /deadline.*NaN/],
+      ["an infinite deadline", { deadline: Number.POSITIVE_INFINITY }, RangeError, /deadline.*Infinity/],
+      [
+        "an invalid Date deadline",
+        { deadline: new Date("not a date") },
+        RangeError,
+        /deadline.*invalid Date/,
+      ],
+      ["a string deadline", { deadline: "2030-01-01" as never }, TypeError, /deadline.*string/],
+      [
+        "an object deadline that is no Date",
+        { deadline: { getTime: () => 5 } as never },
+        TypeError,
+        /deadline/,
+      ],
       ["a non-function shouldRetry", { shouldRetry: true as never }, TypeError, /shouldRetry/],
       ["a non-function onRetry", { onRetry: "log" as never }, TypeError, /onRetry/],
       ["a non-function random", { random: 0.5 as never }, TypeError, /random/],
@@ -940,6 +1341,113 @@ describe("retry with fake timers", () => {
   });
 });
 
+describe("one signal shared by many concurrent retry calls", () => {
+  /** Collects the process warnings emitted while `body` runs, and a turn of the event loop after. */
+  async function warningsDuring(body: () => Promise<void>): Promise<Error[]> {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on("warning", onWarning);
+    try {
+      await body();
+      // Node emits a warning on the next tick.
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off("warning", onWarning);
+    }
+    return warnings;
+  }
+
+  const CALLS = 1_000;
+
+  it("gains one listener for 1,000 calls, none once they settled, and no MaxListenersExceededWarning", async () => {
+    const controller = new AbortController();
+    const { signal } = controller;
+    let during = -1;
+    const warnings = await warningsDuring(async () => {
+      const calls = Array.from({ length: CALLS }, (_, i) =>
+        retry(
+          async ({ attempt }) => {
+            if (attempt === 1) throw unavailable(50 + (i % 3));
+            return i;
+          },
+          { signal },
+        ),
+      );
+      // Every call is in its first sleep now: each has subscribed.
+      await new Promise((resolve) => setImmediate(resolve));
+      during = getEventListeners(signal, "abort").length;
+      expect(await Promise.all(calls)).toEqual(Array.from({ length: CALLS }, (_, i) => i));
+    });
+    expect(during).toBe(1);
+    expect(getEventListeners(signal, "abort")).toHaveLength(0);
+    expect(warnings.map((w) => w.name)).not.toContain("MaxListenersExceededWarning");
+    expect(warnings).toEqual([]);
+  });
+
+  it("aborts all 1,000 with the signal's reason, and leaves no listener", async () => {
+    const controller = new AbortController();
+    const { signal } = controller;
+    const reason = new Error("shutting down");
+    const operations = Array.from({ length: CALLS }, () => vi.fn(() => new Promise<never>(() => {})));
+    let outcomes: unknown[] = [];
+    const warnings = await warningsDuring(async () => {
+      const calls = operations.map((operation) =>
+        retry(operation, { signal }).catch((error: unknown) => error),
+      );
+      await new Promise((resolve) => setImmediate(resolve));
+      controller.abort(reason);
+      outcomes = await Promise.all(calls);
+    });
+    expect(new Set(outcomes)).toEqual(new Set([reason]));
+    expect(outcomes).toHaveLength(CALLS);
+    for (const operation of operations) expect(operation).toHaveBeenCalledTimes(1);
+    expect(getEventListeners(signal, "abort")).toHaveLength(0);
+    expect(warnings).toEqual([]);
+  });
+
+  it("lets calls that settle at different times each take their subscription away", async () => {
+    const controller = new AbortController();
+    const { signal } = controller;
+    let release: () => void = () => {};
+    const slow = retry(() => new Promise<string>((resolve) => (release = () => resolve("slow"))), { signal });
+    await retry(async () => "fast", { signal });
+    // The fast call has gone; the slow one still listens.
+    expect(getEventListeners(signal, "abort")).toHaveLength(1);
+    release();
+    await expect(slow).resolves.toBe("slow");
+    expect(getEventListeners(signal, "abort")).toHaveLength(0);
+    // A later call subscribes afresh and still hears the abort.
+    const later = retry(() => new Promise<never>(() => {}), { signal });
+    controller.abort(new Error("later"));
+    await expect(later).rejects.toThrow("later");
+  });
+});
+
+describe("an operation that ignores its signal", () => {
+  it("rejects at once on the caller's abort, and its later rejection is not reported as unhandled", async () => {
+    const controller = new AbortController();
+    const reason = new Error("caller gave up");
+    let rejectLate: (error: unknown) => void = () => {};
+    const operation = vi.fn(() => new Promise<never>((_resolve, reject) => (rejectLate = reject)));
+    const unhandled: unknown[] = [];
+    const onUnhandled = (error: unknown) => unhandled.push(error);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      const result = retry(operation, { signal: controller.signal });
+      await new Promise((resolve) => setImmediate(resolve));
+      controller.abort(reason);
+      await expect(result).rejects.toBe(reason);
+      // The operation never looked at its signal: it fails much later, on its own.
+      rejectLate(unavailable());
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+    }
+    expect(unhandled).toEqual([]);
+    expect(operation).toHaveBeenCalledTimes(1);
+  });
+});
+
 describe("retry with real timers", () => {
   const child = fileURLToPath(new URL("../support/retry-child.ts", import.meta.url));
 
@@ -967,6 +1475,8 @@ describe("retry with real timers", () => {
     ["attempts that ended within attemptTimeoutMs", "attempts-within-timeout", "resolved"],
     ["an abort during a timed attempt", "abort-during-timed-call", "aborted"],
     ["a non-retryable failure within attemptTimeoutMs", "non-retryable-within-timeout", "gone"],
+    ["an attempt cut at the deadline", "deadline-cut", "SandboxRequestTimeoutError caused by TimeoutError"],
+    ["a sleep cut to the deadline", "deadline-during-sleep", "SandboxUnavailableError"],
   ])("leaves no timer behind after %s", async (_label, scenario, outcome) => {
     expect(await inChild(scenario)).toEqual({ outcome, timers: 0 });
   });

@@ -5,8 +5,7 @@
  * minutes, which the test sees as a timeout.
  */
 
-import { retry } from "../../src/edge/retry.js";
-import { SandboxNotFoundError, SandboxUnavailableError } from "../../src/presets/cwsandbox/errors.js";
+import { retry, SandboxNotFoundError, SandboxUnavailableError } from "../../src/index.js";
 
 const TEN_MINUTES = 600_000;
 const scenario = process.argv[2];
@@ -79,6 +78,27 @@ async function run(): Promise<string> {
         },
         { attemptTimeoutMs: TEN_MINUTES },
       );
+    case "deadline-cut":
+      // The only attempt runs into the deadline and ends when its signal aborts.
+      return retry(
+        ({ signal }) =>
+          new Promise<string>((_resolve, reject) => {
+            signal.addEventListener("abort", () => reject(signal.reason));
+          }),
+        { deadline: Date.now() + 5 },
+      ).catch((error: Error) => {
+        throw new Error(`${error.name} caused by ${(error.cause as Error).name}`);
+      });
+    case "deadline-during-sleep":
+      // A hint longer than the time to the deadline: the sleep is cut to it, and nothing follows.
+      return retry(
+        async () => {
+          throw new SandboxUnavailableError("busy", { retryDelay: TEN_MINUTES });
+        },
+        { deadline: Date.now() + 5, maxHintedDelayMs: TEN_MINUTES, budgetMs: TEN_MINUTES },
+      ).catch((error: Error) => {
+        throw new Error(error.name);
+      });
     default:
       throw new Error(`unknown scenario ${scenario}`);
   }
