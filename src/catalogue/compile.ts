@@ -166,9 +166,10 @@ function codeOfName(where: string, name: string): GrpcCode {
   return code;
 }
 
-function compileRows(where: string, value: unknown, words: Set<string>): CompiledRows {
+function compileRows(where: string, value: unknown, words: Set<string>, top = false): CompiledRows {
   const rows = checkObject(where, value) as CatalogueRows;
-  for (const key of Object.keys(rows)) {
+  // The spec's own top level holds its rows beside its other fields (checked against SPEC_KEYS).
+  for (const key of top ? [] : Object.keys(rows)) {
     if (!ROWS_KEYS.has(key))
       fail(`${where}.${key}`, `is not a field of a scope (${[...ROWS_KEYS].join(", ")})`);
   }
@@ -239,7 +240,7 @@ export function compileCatalogue<Context extends CatalogueContext>(
   if (given.name !== undefined && typeof given.name !== "string")
     fail("name", `must be a string, got ${describe(given.name)}`);
   const words = new Set<string>();
-  const top = compileRows("the spec", given, words);
+  const top = compileRows("the spec", given, words, true);
   const scopes = new Map<string, CompiledRows>();
   if (given.scopes !== undefined) {
     const named = checkObject("scopes", given.scopes);
