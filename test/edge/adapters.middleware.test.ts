@@ -5,12 +5,12 @@
 import { type ClientError, createChannel, createClientFactory, Metadata } from "nice-grpc";
 import { errorDetailsClientMiddleware } from "nice-grpc-error-details";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { niceGrpcErrorMiddleware } from "../../src/edge/adapters.js";
 import {
   ERROR_DOMAIN,
   fromGrpcStatus,
   isSandboxSdkError,
   type MappingContext,
+  niceGrpcErrorMiddleware,
   parseStatusDetails,
   Reason,
   type SandboxSdkError,

@@ -17,7 +17,6 @@ import {
   UnaryCall,
 } from "@protobuf-ts/runtime-rpc";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { withErrorMapping } from "../../src/edge/adapters.js";
 import {
   ERROR_DOMAIN,
   fromGrpcStatus,
@@ -27,6 +26,7 @@ import {
   SandboxNotFoundError,
   SandboxNotRunningError,
   type SandboxSdkError,
+  withErrorMapping,
 } from "../../src/index.js";
 import { SandboxService as SandboxDefinition } from "../support/sandbox-service.js";
 import { type ConnectServer, startConnectServer } from "../support/transports/connect.js";
