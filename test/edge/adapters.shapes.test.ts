@@ -322,7 +322,7 @@ describe("withErrorMapping on a method that returns an async iterable", () => {
   it("keeps an async generator's next, return and throw, and hands on its very messages", async () => {
     const raw = serviceError(NOT_RUNNING);
     const client = {
-      async *exec(_request: ExecRequest) {
+      async *exec(_request: ExecRequest): AsyncGenerator<ExecOutput, void, undefined> {
         yield* OUTPUTS.slice(0, 2);
         throw raw;
       },
@@ -549,11 +549,12 @@ describe("withErrorMapping on a frozen protobuf-ts call", () => {
 
   /** Interceptors that freeze the unary calls and give server streams a frozen face. */
   const freezing: RpcInterceptor = {
-    interceptUnary: (next, method, input, options) => Object.freeze(next(method, input, options)),
+    interceptUnary: (next, method, input, options) =>
+      Object.freeze(next(method, input, options)) as UnaryCall<object, object>,
     interceptServerStreaming(next, method, input, options) {
       const call = next(method, input, options);
       const responses = new FrozenResponses(call.responses as RpcOutputStreamController<object>);
-      return Object.freeze(
+      const frozen = Object.freeze(
         new ServerStreamingCall(
           call.method,
           call.requestHeaders,
@@ -564,6 +565,7 @@ describe("withErrorMapping on a frozen protobuf-ts call", () => {
           call.trailers,
         ),
       );
+      return frozen as ServerStreamingCall<object, object>;
     },
   };
 
