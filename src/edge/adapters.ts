@@ -290,6 +290,20 @@ function isRpcCall(value: Record<PropertyKey, unknown>): boolean {
 }
 
 /**
+ * Defines `key` on `target` as the getter `get`; when `target` refuses (frozen), adds it to the
+ * getters a view of `target` must show instead, and returns them.
+ */
+function install(
+  target: object,
+  key: PropertyKey,
+  refused: Map<PropertyKey, () => unknown> | undefined,
+  get: () => unknown,
+): Map<PropertyKey, () => unknown> | undefined {
+  if (Reflect.defineProperty(target, key, { configurable: true, enumerable: true, get })) return refused;
+  return (refused ?? new Map()).set(key, get);
+}
+
+/**
  * Replaces each promise of a protobuf-ts call with one that rejects with the mapped error, made
  * on first read (the call's own `then` reads all of them), and maps its `responses`. Like
  * protobuf-ts's own promises, they never report an unhandled rejection for a promise the caller
@@ -298,16 +312,11 @@ function isRpcCall(value: Record<PropertyKey, unknown>): boolean {
  */
 function mapRpcCall(rpcCall: Record<PropertyKey, unknown>, call: CallMapping): object {
   let refused: Map<PropertyKey, () => unknown> | undefined;
-  const install = (key: PropertyKey, get: () => unknown): void => {
-    if (Reflect.defineProperty(rpcCall, key, { configurable: true, enumerable: true, get })) return;
-    refused ??= new Map();
-    refused.set(key, get);
-  };
   for (const key of RPC_CALL_PROMISES) {
     const original = readProperty(rpcCall, key);
     if (!isThenable(original)) continue;
     let mapped: Promise<unknown> | undefined;
-    install(key, () => {
+    refused = install(rpcCall, key, refused, () => {
       if (mapped === undefined) {
         mapped = Promise.resolve(original).then(undefined, call.reject);
         mapped.catch(() => {});
@@ -318,7 +327,7 @@ function mapRpcCall(rpcCall: Record<PropertyKey, unknown>, call: CallMapping): o
   const responses = readProperty(rpcCall, "responses");
   if (isObjectLike(responses)) {
     const mapped = mapRpcOutputStream(responses, call);
-    if (mapped !== responses) install("responses", () => mapped);
+    if (mapped !== responses) refused = install(rpcCall, "responses", refused, () => mapped);
   }
   const overrides = refused;
   if (overrides === undefined) return rpcCall;
@@ -540,7 +549,8 @@ function mapOutcome(result: unknown, call: CallMapping, reportsByCallback: boole
   }
   const open = readProperty(result, Symbol.asyncIterator);
   if (typeof open !== "function") return result;
-  // An async generator (nice-grpc's streams) is its own iterator: keep `next`, `return`, `throw`.
+  // An async generator (an SDK method written `async *`) is its own iterator: keep `next`, `return`
+  // and `throw`.
   if (typeof readProperty(result, "next") === "function") {
     return mapIterator(result as unknown as AsyncIterator<unknown>, call);
   }
