@@ -9,7 +9,10 @@
  *   nice-grpc drops, so its errors carry every detail of the status.
  *
  * Neither imports a transport library: clients and calls are recognised by their shape, so this
- * module runs wherever the main entry does (browsers and Workers included).
+ * module runs wherever the main entry does (browsers and Workers included). What a call returns is
+ * patched in place where it can be (free on success) and seen through a view where it cannot (a
+ * frozen object, a promise with members of its own); a failure reported out of turn (a throwing
+ * `then` getter, an iterator's synchronous throw) reaches the caller mapped too.
  *
  * @packageDocumentation
  */
@@ -127,7 +130,7 @@ function isObjectLike(value: unknown): value is Record<PropertyKey, unknown> {
 }
 
 /** Reads a property of a foreign object (a thrown error, a client); a throwing getter reads as absent. */
-function readProperty(value: unknown, key: string): unknown {
+function readProperty(value: unknown, key: PropertyKey): unknown {
   if (!isObjectLike(value)) return undefined;
   try {
     return value[key];
@@ -137,7 +140,62 @@ function readProperty(value: unknown, key: string): unknown {
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return isObjectLike(value) && typeof value.then === "function";
+  return typeof readProperty(value, "then") === "function";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Views: what the caller gets for an object that cannot be patched
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * A view of `source`: every property reads through `read` and writes through to `source`; keys,
+ * `in`, the prototype (so `instanceof`) and `util.inspect` are the source's. Adapters patch what a
+ * call returns in place, which costs nothing on success; a view is for what cannot be patched (a
+ * frozen or non-extensible object, a promise, whose `then` is not its own to replace).
+ */
+function viewOf(source: object, read: (property: PropertyKey) => unknown): object {
+  // The proxy's target is an empty stand-in, not the source: a proxy must report a frozen
+  // target's own properties unchanged, which would forbid showing mapped ones in their place.
+  const standIn = Object.create(null) as object;
+  // Node's `util.inspect` shows a proxy's target without running its traps: let the stand-in show
+  // the source instead. (A registered symbol: no Node import.)
+  Object.defineProperty(standIn, Symbol.for("nodejs.util.inspect.custom"), {
+    configurable: true,
+    value: (_depth: number, options: object, inspect: (value: unknown, options: object) => string) =>
+      inspect(source, options),
+  });
+  return new Proxy(standIn, {
+    get: (_, property) => read(property),
+    set: (_, property, value) => Reflect.set(source, property, value, source),
+    has: (_, property) => Reflect.has(source, property),
+    deleteProperty: (_, property) => Reflect.deleteProperty(source, property),
+    defineProperty: (_, property, descriptor) => Reflect.defineProperty(source, property, descriptor),
+    ownKeys: () => Reflect.ownKeys(source),
+    getOwnPropertyDescriptor: (_, property) => {
+      const descriptor = Reflect.getOwnPropertyDescriptor(source, property);
+      if (descriptor === undefined) return undefined;
+      // The stand-in has no such property, so the proxy may only report it as configurable.
+      descriptor.configurable = true;
+      if ("value" in descriptor) descriptor.value = read(property);
+      return descriptor;
+    },
+    getPrototypeOf: () => Reflect.getPrototypeOf(source),
+    setPrototypeOf: (_, prototype) => Reflect.setPrototypeOf(source, prototype),
+    // Freezing the view would freeze the stand-in, not the source: refuse it.
+    preventExtensions: () => false,
+  });
+}
+
+/**
+ * `value` called on `source` whatever it is called on (a method with `#private` fields or internal
+ * slots works only on its own object); a method that returns its object (`on`, for chaining)
+ * returns `view` instead.
+ */
+function boundTo(value: AnyFunction, source: object, view: () => object): AnyFunction {
+  return function bound(this: unknown, ...args: unknown[]): unknown {
+    const result = Reflect.apply(value, source, args);
+    return result === source ? view() : result;
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -151,24 +209,72 @@ function replaced(args: ArrayLike<unknown>, index: number, value: unknown): unkn
   return copy;
 }
 
-interface Emitter {
-  emit(event: string | symbol, ...args: unknown[]): boolean;
-}
-
 /**
  * A grpc-js stream (any Node `EventEmitter`): its `emit` is patched on the instance, so the mapped
  * error reaches every `error` listener, `for await` (which listens for `error` too) and
- * `stream.pipeline` alike, while messages pass through the original `emit` untouched.
+ * `stream.pipeline` alike, while messages pass through the original `emit` untouched. A stream
+ * that cannot take the patch (sealed, non-extensible) is handed over as {@link emitterView}.
  */
-function mapEmitter(stream: Emitter, call: CallMapping): void {
-  const emit = stream.emit;
-  stream.emit = function emitMapped(this: unknown, event: string | symbol): boolean {
+function mapEmitter(stream: Record<PropertyKey, unknown>, emit: AnyFunction, call: CallMapping): object {
+  function emitMapped(this: unknown, event: string | symbol): boolean {
     // `arguments` is handed on as it is: rest parameters would copy every message's arguments.
     // biome-ignore lint/complexity/noArguments: forwarding without a copy per message.
     const args: IArguments = arguments;
     if (event !== "error") return Reflect.apply(emit, this, args) as boolean;
     return Reflect.apply(emit, this, replaced(args, 1, call.map(args[1]))) as boolean;
+  }
+  // Reflect.set reports a refusal instead of throwing it.
+  return Reflect.set(stream, "emit", emitMapped) ? stream : emitterView(stream, call);
+}
+
+/** The `EventEmitter` methods that take a listener: an `error` listener is handed the mapped error. */
+const LISTENER_METHODS: ReadonlySet<PropertyKey> = new Set([
+  "on",
+  "addListener",
+  "once",
+  "prependListener",
+  "prependOnceListener",
+  "off",
+  "removeListener",
+]);
+
+/**
+ * A stream whose `emit` cannot be patched, seen through a view: an `error` listener added through
+ * the view is called with the mapped error (and removed by the same function), `for await` over the
+ * view throws the mapped error, and every other member is the stream's own, called on the stream.
+ * A listener added to the stream itself, not through the view, still receives the raw error.
+ */
+function emitterView(stream: Record<PropertyKey, unknown>, call: CallMapping): object {
+  const mappedListeners = new WeakMap<AnyFunction, AnyFunction>();
+  const errorListener = (listener: unknown): unknown => {
+    if (typeof listener !== "function") return listener;
+    let mapped = mappedListeners.get(listener as AnyFunction);
+    if (mapped === undefined) {
+      mapped = function errorMapped(this: unknown, error: unknown): unknown {
+        // biome-ignore lint/complexity/noArguments: the listener gets every argument emit passed.
+        return Reflect.apply(listener, this, replaced(arguments, 0, call.map(error)));
+      };
+      mappedListeners.set(listener as AnyFunction, mapped);
+    }
+    return mapped;
   };
+  const self = () => view;
+  const view = viewOf(stream, (property) => {
+    const value = Reflect.get(stream, property, stream);
+    if (typeof value !== "function") return value;
+    if (property === Symbol.asyncIterator) {
+      return () => mapIterator(Reflect.apply(value, stream, []) as AsyncIterator<unknown>, call);
+    }
+    if (LISTENER_METHODS.has(property)) {
+      return function listen(this: unknown, event: unknown, listener: unknown, ...rest: unknown[]): unknown {
+        const given = event === "error" ? errorListener(listener) : listener;
+        const result = Reflect.apply(value, stream, [event, given, ...rest]);
+        return result === stream ? view : result;
+      };
+    }
+    return boundTo(value as AnyFunction, stream, self);
+  });
+  return view;
 }
 
 /** The promises of a protobuf-ts call (`UnaryCall`, `ServerStreamingCall`, ...). */
@@ -176,132 +282,279 @@ const RPC_CALL_PROMISES = ["headers", "response", "status", "trailers"] as const
 
 /** A protobuf-ts call: `requestHeaders`, and `status`/`trailers` promises. */
 function isRpcCall(value: Record<PropertyKey, unknown>): boolean {
-  return "requestHeaders" in value && isThenable(value.status) && isThenable(value.trailers);
+  return (
+    isThenable(readProperty(value, "status")) &&
+    isThenable(readProperty(value, "trailers")) &&
+    readProperty(value, "requestHeaders") !== undefined
+  );
+}
+
+/**
+ * Defines `key` on `target` as the getter `get`; when `target` refuses (frozen), adds it to the
+ * getters a view of `target` must show instead, and returns them.
+ */
+function install(
+  target: object,
+  key: PropertyKey,
+  refused: Map<PropertyKey, () => unknown> | undefined,
+  get: () => unknown,
+): Map<PropertyKey, () => unknown> | undefined {
+  if (Reflect.defineProperty(target, key, { configurable: true, enumerable: true, get })) return refused;
+  return (refused ?? new Map()).set(key, get);
 }
 
 /**
  * Replaces each promise of a protobuf-ts call with one that rejects with the mapped error, made
- * on first read (the call's own `then` reads all of them). Like protobuf-ts's own promises, they
- * never report an unhandled rejection for a promise the caller did not read.
+ * on first read (the call's own `then` reads all of them), and maps its `responses`. Like
+ * protobuf-ts's own promises, they never report an unhandled rejection for a promise the caller
+ * did not read. A call that cannot take the patch (frozen) is handed over as a view that shows the
+ * mapped promises and stream in place of its own; its methods (`then`) run on the view.
  */
-function mapRpcCall(rpcCall: Record<PropertyKey, unknown>, call: CallMapping): void {
+function mapRpcCall(rpcCall: Record<PropertyKey, unknown>, call: CallMapping): object {
+  let refused: Map<PropertyKey, () => unknown> | undefined;
   for (const key of RPC_CALL_PROMISES) {
-    const original = rpcCall[key];
+    const original = readProperty(rpcCall, key);
     if (!isThenable(original)) continue;
     let mapped: Promise<unknown> | undefined;
-    try {
-      Object.defineProperty(rpcCall, key, {
-        configurable: true,
-        enumerable: true,
-        get() {
-          if (mapped === undefined) {
-            mapped = Promise.resolve(original).then(undefined, call.reject);
-            mapped.catch(() => {});
-          }
-          return mapped;
-        },
-      });
-    } catch {
-      // A frozen call keeps its own promises.
-    }
+    refused = install(rpcCall, key, refused, () => {
+      if (mapped === undefined) {
+        mapped = Promise.resolve(original).then(undefined, call.reject);
+        mapped.catch(() => {});
+      }
+      return mapped;
+    });
   }
-  const responses = rpcCall.responses;
-  if (isObjectLike(responses)) mapRpcOutputStream(rpcCall, responses, call);
+  const responses = readProperty(rpcCall, "responses");
+  if (isObjectLike(responses)) {
+    const mapped = mapRpcOutputStream(responses, call);
+    if (mapped !== responses) refused = install(rpcCall, "responses", refused, () => mapped);
+  }
+  const overrides = refused;
+  if (overrides === undefined) return rpcCall;
+  const view = viewOf(rpcCall, (property) => {
+    const get = overrides.get(property);
+    return get === undefined ? Reflect.get(rpcCall, property, view) : get();
+  });
+  return view;
 }
 
 /**
  * The `responses` of a protobuf-ts streaming call. Its `RpcOutputStreamController` hands every
  * error to `notifyError` (its `notifyNext` calls it too), which then reaches `onError`, `onNext`
  * and the async iterator: patching that one method maps them all without touching messages. A
- * stream of another make is replaced by a view that maps its errors.
+ * stream of another make, or one that cannot take the patch (frozen), is replaced by a view that
+ * maps its errors.
  */
-function mapRpcOutputStream(
-  rpcCall: Record<PropertyKey, unknown>,
-  responses: Record<PropertyKey, unknown>,
-  call: CallMapping,
-): void {
-  const notifyError = responses.notifyError;
+function mapRpcOutputStream(responses: Record<PropertyKey, unknown>, call: CallMapping): object {
+  const notifyError = readProperty(responses, "notifyError");
   if (typeof notifyError === "function") {
-    responses.notifyError = function notifyMapped(this: unknown, error: unknown): unknown {
-      return Reflect.apply(notifyError, this, [call.map(error)]);
-    };
-    return;
+    const patched = Reflect.set(
+      responses,
+      "notifyError",
+      function notifyMapped(this: unknown, error: unknown) {
+        return Reflect.apply(notifyError, this, [call.map(error)]);
+      },
+    );
+    if (patched) return responses;
   }
   const stream = responses as unknown as OutputStream;
-  const view: OutputStream = {
-    onNext: (callback) =>
-      stream.onNext((message, error, complete) =>
-        callback(message, error === undefined ? undefined : call.map(error), complete),
-      ),
-    onMessage: (callback) => stream.onMessage(callback),
-    onError: (callback) => stream.onError((error) => callback(call.map(error))),
-    onComplete: (callback) => stream.onComplete(callback),
-    [Symbol.asyncIterator]: () => mapIterator(stream[Symbol.asyncIterator](), call),
-  };
-  try {
-    Object.defineProperty(rpcCall, "responses", { configurable: true, enumerable: true, value: view });
-  } catch {
-    // A frozen call keeps its own stream.
-  }
+  const self = () => view;
+  const view = viewOf(responses, (property) => {
+    switch (property) {
+      case "onNext":
+        return (callback: (message: unknown, error: unknown, complete: boolean) => void) =>
+          stream.onNext((message, error, complete) =>
+            callback(message, error === undefined ? undefined : call.map(error), complete),
+          );
+      case "onError":
+        return (callback: (error: unknown) => void) => stream.onError((error) => callback(call.map(error)));
+      case Symbol.asyncIterator:
+        return () => mapIterator(stream[Symbol.asyncIterator](), call);
+    }
+    const value = Reflect.get(responses, property, responses);
+    return typeof value === "function" ? boundTo(value as AnyFunction, responses, self) : value;
+  });
+  return view;
 }
 
 /** protobuf-ts's `RpcOutputStream`, as far as the view above needs it. */
 interface OutputStream extends AsyncIterable<unknown> {
   onNext(callback: (message: unknown, error: unknown, complete: boolean) => void): () => void;
-  onMessage(callback: (message: unknown) => void): () => void;
   onError(callback: (error: unknown) => void): () => void;
-  onComplete(callback: () => void): () => void;
+}
+
+/**
+ * One step of an iterator (`next`, `return` or `throw`), as a promise whose rejection is mapped:
+ * a synchronous throw becomes that rejection (as an async generator's would), and a plain
+ * `{ value, done }` is taken as it is. A promise the iterator returned is used as it is (no copy);
+ * the one promise reaction per step is the least that observing a rejection takes.
+ */
+function step(iterator: object, method: AnyFunction, argument: unknown, call: CallMapping): Promise<unknown> {
+  let result: unknown;
+  try {
+    result = method.call(iterator, argument);
+  } catch (error) {
+    return Promise.reject(call.map(error));
+  }
+  return Promise.resolve(result).then(undefined, call.reject);
+}
+
+/**
+ * `throw(error)` of an iterator: the caller's own `error`, thrown back out (a generator that does
+ * not catch it), is the caller's, not a failure of the call, and comes back as itself.
+ */
+function stepThrow(
+  iterator: object,
+  method: AnyFunction,
+  error: unknown,
+  call: CallMapping,
+): Promise<unknown> {
+  const passOwn = (failure: unknown): never => {
+    throw failure === error ? failure : call.map(failure);
+  };
+  let result: unknown;
+  try {
+    result = method.call(iterator, error);
+  } catch (failure) {
+    return Promise.reject(failure).then(undefined, passOwn);
+  }
+  return Promise.resolve(result).then(undefined, passOwn);
 }
 
 /**
  * An async iterator whose rejections are mapped. Values pass through as they are (the same
- * objects); each step costs one promise reaction, the least that observing a rejection takes.
+ * objects). `return` and `throw` are there when the iterator has them. When the iterator is its
+ * own iterable (an async generator), so is the mapped one.
  */
 function mapIterator(
   iterator: AsyncIterator<unknown, unknown, unknown>,
   call: CallMapping,
 ): AsyncIterableIterator<unknown> {
   const mapped: AsyncIterableIterator<unknown> = {
-    next: (value?: unknown) => iterator.next(value).then(undefined, call.reject),
-    [Symbol.asyncIterator]: () => mapped,
+    next: (value?: unknown) => {
+      const next = readProperty(iterator, "next");
+      if (typeof next === "function") return step(iterator, next as AnyFunction, value, call) as never;
+      // Not a failure of the call: the iterator is broken, as `for await` would say of it.
+      return Promise.reject(new TypeError("withErrorMapping: the stream's iterator has no next() method"));
+    },
+    [Symbol.asyncIterator]: () => {
+      const own = readProperty(iterator, Symbol.asyncIterator);
+      if (typeof own !== "function") return mapped;
+      let again: unknown;
+      try {
+        again = own.call(iterator);
+      } catch (error) {
+        throw call.map(error);
+      }
+      return again === iterator ? mapped : mapIterator(again as AsyncIterator<unknown>, call);
+    },
   };
-  const { return: end, throw: raise } = iterator;
+  const end = readProperty(iterator, "return");
   if (typeof end === "function") {
-    mapped.return = (value?: unknown) =>
-      Promise.resolve(Reflect.apply(end, iterator, [value])).then(undefined, call.reject);
+    mapped.return = (value?: unknown) => step(iterator, end as AnyFunction, value, call) as never;
   }
+  const raise = readProperty(iterator, "throw");
   if (typeof raise === "function") {
-    mapped.throw = (error?: unknown) =>
-      Promise.resolve(Reflect.apply(raise, iterator, [error])).then(undefined, call.reject);
+    mapped.throw = (error?: unknown) => stepThrow(iterator, raise as AnyFunction, error, call) as never;
   }
   return mapped;
 }
 
 /** An async iterable (connect-es and nice-grpc streams) whose iterators' rejections are mapped. */
-function mapIterable(iterable: AsyncIterable<unknown>, call: CallMapping): AsyncIterable<unknown> {
+function mapIterable(
+  iterable: Record<PropertyKey, unknown>,
+  open: AnyFunction,
+  call: CallMapping,
+): AsyncIterable<unknown> {
   return {
-    [Symbol.asyncIterator]: () => mapIterator(iterable[Symbol.asyncIterator](), call),
+    [Symbol.asyncIterator]: () => {
+      let iterator: unknown;
+      try {
+        iterator = open.call(iterable);
+      } catch (error) {
+        // Opening the stream is part of the call: `for await` throws this before the first step.
+        throw call.map(error);
+      }
+      return mapIterator(iterator as AsyncIterator<unknown>, call);
+    },
   };
+}
+
+/** Whether `value` is a native promise with nothing of its own: the one shape that needs no view. */
+function isPlainPromise(value: object): boolean {
+  try {
+    if (Object.getPrototypeOf(value) !== Promise.prototype) return false;
+    // for-in, not Object.keys: it finds an enumerable member (`Object.assign(promise, { cancel })`)
+    // without allocating a list on every call.
+    for (const _member in value) return false;
+    return true;
+  } catch {
+    // A proxy whose traps throw is no plain promise.
+    return false;
+  }
+}
+
+/**
+ * A thenable that is not a plain native promise — a promise with extra members (`cancel`), a
+ * promise subclass, a thenable of another make, one whose `then` getter throws — seen through a
+ * view: `then`, `catch` and `finally` settle as awaiting the thenable would, with a rejection
+ * mapped, and every other member is the thenable's own, called on it. The thenable is awaited only
+ * when the view is (a lazy thenable starts no work, and nothing rejects unobserved).
+ */
+function thenableView(thenable: Record<PropertyKey, unknown>, call: CallMapping): object {
+  let settled: Promise<unknown> | undefined;
+  const settle = (): Promise<unknown> => {
+    // `resolve` reads `then` and calls it as `await` does, a throwing getter included.
+    settled ??= new Promise((resolve) => resolve(thenable)).then(undefined, call.reject);
+    return settled;
+  };
+  const self = () => view;
+  const view = viewOf(thenable, (property) => {
+    if (property === "then" || property === "catch" || property === "finally") {
+      const method = Promise.prototype[property] as AnyFunction;
+      return (...args: unknown[]) => Reflect.apply(method, settle(), args);
+    }
+    const value = readProperty(thenable, property);
+    return typeof value === "function" ? boundTo(value as AnyFunction, thenable, self) : value;
+  });
+  return view;
 }
 
 /** Routes the failures of whatever a method returned through `call`; returns what the caller gets. */
 function mapOutcome(result: unknown, call: CallMapping, reportsByCallback: boolean): unknown {
   if (!isObjectLike(result)) return result;
   // Order matters: a grpc-js stream is also async-iterable, and a protobuf-ts call also a thenable.
-  if (typeof result.emit === "function" && typeof result.on === "function") {
+  const emit = readProperty(result, "emit");
+  if (typeof emit === "function" && typeof readProperty(result, "on") === "function") {
     // A grpc-js unary or client-streaming call reports its failure to the callback alone.
-    if (!reportsByCallback) mapEmitter(result as unknown as Emitter, call);
-    return result;
+    return reportsByCallback ? result : mapEmitter(result, emit as AnyFunction, call);
   }
-  if (isRpcCall(result)) {
-    mapRpcCall(result, call);
-    return result;
+  if (isRpcCall(result)) return mapRpcCall(result, call);
+  let then: unknown;
+  try {
+    then = result.then;
+  } catch {
+    // Awaiting it would throw what the getter throws: the view maps that when awaited.
+    return thenableView(result, call);
   }
-  if (isThenable(result)) return result.then(undefined, call.reject);
-  if (typeof result[Symbol.asyncIterator] === "function") {
-    return mapIterable(result as unknown as AsyncIterable<unknown>, call);
+  if (typeof then === "function") {
+    if (then === Promise.prototype.then && isPlainPromise(result)) {
+      try {
+        return (result as unknown as Promise<unknown>).then(undefined, call.reject);
+      } catch {
+        // A proxy that passes for a promise, refused by `then`'s own check: awaiting it decides.
+      }
+    }
+    return thenableView(result, call);
   }
-  return result;
+  const open = readProperty(result, Symbol.asyncIterator);
+  if (typeof open !== "function") return result;
+  // An async generator (an SDK method written `async *`) is its own iterator: keep `next`, `return`
+  // and `throw`.
+  if (typeof readProperty(result, "next") === "function") {
+    return mapIterator(result as unknown as AsyncIterator<unknown>, call);
+  }
+  return mapIterable(result, open as AnyFunction, call);
 }
 
 /**
@@ -352,7 +605,8 @@ function mapMethod<Context extends AdapterContext>(
       args[last] = function callbackMapped(this: unknown, error: unknown): unknown {
         // biome-ignore lint/complexity/noArguments: a success is handed on exactly as it came.
         const received: IArguments = arguments;
-        if (error === null || error === undefined) return Reflect.apply(callback, this, received);
+        // As in Node, any falsy error argument (`null`, `undefined`, `0`, `false`) means success.
+        if (!error) return Reflect.apply(callback, this, received);
         return Reflect.apply(callback, this, replaced(received, 0, call.map(error)));
       };
     }
@@ -367,6 +621,9 @@ function mapMethod<Context extends AdapterContext>(
   };
 }
 
+/** Where a call's options hold its signal: connect-es's and nice-grpc's `signal`, protobuf-ts's `abort`. */
+const SIGNAL_OPTIONS = ["signal", "abort"] as const;
+
 /**
  * The signal in a call's own options (connect-es's and nice-grpc's `signal`, protobuf-ts's `abort`),
  * by which an adapter knows a failure is the caller's abort even when the transport kept no cause.
@@ -375,7 +632,7 @@ function callSignal(args: readonly unknown[]): AbortSignal | undefined {
   for (let i = 1; i < args.length; i++) {
     const options = args[i];
     if (!isObjectLike(options) || typeof options === "function") continue;
-    for (const key of ["signal", "abort"]) {
+    for (const key of SIGNAL_OPTIONS) {
       const signal = readProperty(options, key);
       if (isObjectLike(signal) && typeof readProperty(signal, "aborted") === "boolean")
         return signal as unknown as AbortSignal;
@@ -417,9 +674,21 @@ function isPlainProperty(property: PropertyKey, value: unknown): boolean {
  *
  * Successful calls pass through untouched: the same values and objects; streams are patched in
  * place rather than piped (an async iterator costs one promise reaction per step). An error that is
- * already a `SandboxSdkError` is not mapped again. The wrapper is a view of the client: properties
+ * already a `SandboxSdkError` is not mapped again, and the caller's own abort is re-thrown as itself
+ * (SPEC §13): the `signal.reason` of the call's own `signal` (`abort` for protobuf-ts) once it has
+ * aborted, else the abort the transport reported. The wrapper is a view of the client: properties
  * that are not methods read and write through to it, methods keep their identity
  * (`wrapped.getSandbox === wrapped.getSandbox`), and `this` inside a method is the original client.
+ *
+ * Every shape a method can return reaches the caller working, its failures mapped: a callback
+ * whose error argument is falsy (`0`, `false`) succeeds, as in Node; an async generator keeps
+ * `next`, `return` and `throw`; an iterator may throw synchronously from `next()` or `return()`, or
+ * answer with a plain `{ value, done }`; a thenable that is not a plain promise (a promise with
+ * extra members such as `cancel`, a lazy thenable, one whose `then` getter throws) is handed over
+ * as a view that keeps its members and settles when awaited; an object that cannot be patched (a
+ * sealed or non-extensible stream, a frozen protobuf-ts call or `responses`) is handed over as a
+ * view that shows its own members, with `instanceof` intact, and maps what it can: an `error`
+ * listener added through the view, `for await` over it, the call's promises and stream.
  *
  * @param client - The generated client to wrap.
  * @param context - The mapping context for every call, or a function of the call that builds it.
@@ -462,36 +731,7 @@ export function wrapClient<T extends object, Context extends AdapterContext>(
     wrapped.set(property, { method: value, mapped });
     return mapped;
   };
-  // The proxy's target is an empty stand-in, not the client: a proxy must report a frozen
-  // target's own properties unchanged, which would forbid wrapping the methods of a frozen client.
-  const standIn = Object.create(null) as object;
-  // Node's `util.inspect` shows a proxy's target without running its traps: let the stand-in show
-  // the client instead. (A registered symbol: no Node import.)
-  Object.defineProperty(standIn, Symbol.for("nodejs.util.inspect.custom"), {
-    configurable: true,
-    value: (_depth: number, options: object, inspect: (value: unknown, options: object) => string) =>
-      inspect(client, options),
-  });
-  return new Proxy(standIn, {
-    get: (_, property) => read(property),
-    set: (_, property, value) => Reflect.set(source, property, value, source),
-    has: (_, property) => Reflect.has(source, property),
-    deleteProperty: (_, property) => Reflect.deleteProperty(source, property),
-    defineProperty: (_, property, descriptor) => Reflect.defineProperty(source, property, descriptor),
-    ownKeys: () => Reflect.ownKeys(source),
-    getOwnPropertyDescriptor: (_, property) => {
-      const descriptor = Reflect.getOwnPropertyDescriptor(source, property);
-      if (descriptor === undefined) return undefined;
-      // The stand-in has no such property, so the proxy may only report it as configurable.
-      descriptor.configurable = true;
-      if ("value" in descriptor) descriptor.value = read(property);
-      return descriptor;
-    },
-    getPrototypeOf: () => Reflect.getPrototypeOf(source),
-    setPrototypeOf: (_, prototype) => Reflect.setPrototypeOf(source, prototype),
-    // Freezing the view would freeze the stand-in, not the client: refuse it.
-    preventExtensions: () => false,
-  }) as T;
+  return viewOf(source, read) as T;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -540,11 +780,18 @@ export interface NiceGrpcMiddlewareCall<Request, Response> {
 
 /**
  * A nice-grpc client middleware, typed structurally (this package does not depend on nice-grpc):
- * assignable to nice-grpc's `ClientMiddleware`.
+ * assignable to nice-grpc's `ClientMiddleware`, so it can be added to any typed client factory
+ * (`createClientFactory().use(...)`, also after middleware with call options of its own) or
+ * listed in a `ClientMiddleware[]` without a cast.
+ *
+ * `options` (nice-grpc's `CallOptions`, read as {@link NiceGrpcCallOptions}) is typed as a bare
+ * `object` on purpose: `ClientFactory.use` infers the call options a middleware adds from the
+ * members of this parameter's type, and would make `signal`, `onHeader` and `onTrailer` required
+ * of every call of the client (TS2322 on a factory that already has call options).
  */
 export type NiceGrpcClientMiddleware = <Request, Response>(
   call: NiceGrpcMiddlewareCall<Request, Response>,
-  options: NiceGrpcCallOptions,
+  options: object,
 ) => AsyncGenerator<Response, NiceGrpcCallResult<Response>, undefined>;
 
 /** nice-grpc's `ClientError` (and `RichClientError`), recognised by shape across copies. */
@@ -591,11 +838,13 @@ function keptMetadata(
  * `onTrailer` call option (calling any `onTrailer` the caller passed as well) and, when the call
  * fails with a nice-grpc `ClientError`, gives that error the trailers as a non-enumerable `metadata`
  * property and throws `fromGrpcStatus(error, context)`, so the error carries every detail of the
- * status (`reason`, `retryDelay`, `requestId`, ...). Other errors (an `AbortError` from the call's
- * signal, say) pass through unchanged.
+ * status (`reason`, `retryDelay`, `requestId`, ...). The caller's own abort is re-thrown as the
+ * `reason` of the call's `signal` (SPEC §13); other errors pass through unchanged.
  *
  * `operation` is the method's name as the client spells it (`getSandbox`, from the path's
- * `GetSandbox`). Works for unary and streaming calls; attach it to the client factory.
+ * `GetSandbox`). Works for unary and streaming calls; attach it to the client factory. nice-grpc
+ * runs the middleware added last outermost: add it after a retrying middleware, so the error the
+ * caller gets describes the last attempt (only that attempt's headers and trailers are kept).
  *
  * @param context - The mapping context for every call, or a function `(method, request) => context`.
  * @throws TypeError - when `context` is neither an object nor a function.
@@ -617,18 +866,24 @@ export function errorMiddleware<Context extends AdapterContext>(
   checkContext("niceGrpcErrorMiddleware", context);
   return async function* niceGrpcErrorMapping<Request, Response>(
     call: NiceGrpcMiddlewareCall<Request, Response>,
-    options: NiceGrpcCallOptions,
+    given: object,
   ): AsyncGenerator<Response, NiceGrpcCallResult<Response>, undefined> {
+    const options = given as NiceGrpcCallOptions;
     let header: NiceGrpcMetadata | undefined;
     let trailer: NiceGrpcMetadata | undefined;
     try {
       return yield* call.next(call.request, {
         ...options,
+        // A retrying middleware further in calls these once per attempt, and a failure sent
+        // without a response (trailers only) has no headers: only the headers of the attempt
+        // whose trailers arrive last may describe the error.
         onHeader(received: NiceGrpcMetadata) {
           header = received;
+          trailer = undefined;
           options.onHeader?.(received);
         },
         onTrailer(received: NiceGrpcMetadata) {
+          if (trailer !== undefined) header = undefined;
           trailer = received;
           options.onTrailer?.(received);
         },

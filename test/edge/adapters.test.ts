@@ -6,7 +6,7 @@
  * succeeding call must give what the raw client gives.
  */
 import { inspect } from "node:util";
-import { createClient } from "@connectrpc/connect";
+import { ConnectError, createClient } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
 import {
   RpcError,
@@ -17,7 +17,6 @@ import {
   UnaryCall,
 } from "@protobuf-ts/runtime-rpc";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { withErrorMapping } from "../../src/edge/adapters.js";
 import {
   ERROR_DOMAIN,
   fromGrpcStatus,
@@ -27,6 +26,7 @@ import {
   SandboxNotFoundError,
   SandboxNotRunningError,
   type SandboxSdkError,
+  withErrorMapping,
 } from "../../src/index.js";
 import { SandboxService as SandboxDefinition } from "../support/sandbox-service.js";
 import { type ConnectServer, startConnectServer } from "../support/transports/connect.js";
@@ -657,6 +657,188 @@ describe("withErrorMapping on a nice-grpc client", () => {
     );
     expect(requests).toEqual([undefined]);
     expectMappedLike(adapted, original, { operation: "writeFile" });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The caller's abort (SPEC §13)
+// ---------------------------------------------------------------------------------------------
+
+/** A signal that the server aborts with `reason` as the call reaches it, and the script that does so. */
+function abortOnArrival(reason: unknown) {
+  const controller = new AbortController();
+  const script = () => {
+    controller.abort(reason);
+    return undefined;
+  };
+  return { signal: controller.signal, script };
+}
+
+/** A CANCELLED the server sends itself (a sandbox that shut down under the call). */
+const SERVER_CANCELLED: Failure = { code: 1, message: "sandbox sbx-1 shut down under the call" };
+
+describe("withErrorMapping and the caller's own abort", () => {
+  let connectServer: ConnectServer;
+  let grpcServer: GrpcJsServer;
+  let niceServer: NiceGrpcServer;
+
+  beforeAll(async () => {
+    [connectServer, grpcServer, niceServer] = await Promise.all([
+      startConnectServer(succeed),
+      startGrpcJsServer(succeed),
+      startNiceGrpcServer(succeed),
+    ]);
+  });
+  afterAll(() => Promise.all([connectServer.close(), grpcServer.close(), niceServer.close()]));
+
+  describe.each(["connect", "grpc"] as const)("connect-es over %s", (protocol) => {
+    it.each([
+      ["an AbortError, which ConnectError does not keep", new DOMException("the user left", "AbortError")],
+      ["an Error of the caller's, which ConnectError keeps as no abort", new Error("the user left")],
+    ])("re-throws the signal's reason for a unary call aborted in flight: %s", async (_, reason) => {
+      const raw = createClient(SandboxService, connectServer.transport(protocol));
+      const wrapped = withErrorMapping(raw, fromRequest);
+      const plain = abortOnArrival(reason);
+      const original = await scripted(connectServer, plain.script, () =>
+        rejection(raw.getSandbox(GET, { signal: plain.signal })),
+      );
+      // The premise: connect-es reports a ConnectError, not the reason.
+      expect(original).toBeInstanceOf(ConnectError);
+      if (reason.name === "AbortError") expect((original as ConnectError).cause).toBeUndefined();
+      const adapted = abortOnArrival(reason);
+      const thrown = await scripted(connectServer, adapted.script, () =>
+        rejection(wrapped.getSandbox(GET, { signal: adapted.signal })),
+      );
+      expect(thrown).toBe(reason);
+    });
+
+    it("re-throws the signal's reason for a server stream aborted after its first message", async () => {
+      const wrapped = withErrorMapping(createClient(SandboxService, connectServer.transport(protocol)));
+      const controller = new AbortController();
+      const reason = { why: "enough output" };
+      const received: unknown[] = [];
+      let thrown: unknown;
+      try {
+        for await (const output of wrapped.exec(EXEC, { signal: controller.signal })) {
+          received.push(output);
+          controller.abort(reason);
+        }
+      } catch (error) {
+        thrown = error;
+      }
+      expect(received).toHaveLength(1);
+      expect(thrown).toBe(reason);
+    });
+
+    it("maps a CANCELLED the server sends itself", async () => {
+      const raw = createClient(SandboxService, connectServer.transport(protocol));
+      const wrapped = withErrorMapping(raw, fromRequest);
+      const { signal } = new AbortController();
+      const [adapted, original] = await scripted(connectServer, failWith(SERVER_CANCELLED), () =>
+        Promise.all([rejection(wrapped.getSandbox(GET, { signal })), rejection(raw.getSandbox(GET))]),
+      );
+      const mapped = expectMappedLike(adapted, original, contextOf("getSandbox"));
+      expect(mapped.grpcCode).toBe(SERVER_CANCELLED.code);
+    });
+  });
+
+  it("re-throws the signal's reason for a nice-grpc call aborted in flight", async () => {
+    const raw = niceServer.clients().sandbox;
+    const wrapped = withErrorMapping(raw, fromRequest);
+    const reason = new Error("the user closed the page");
+    const adapted = abortOnArrival(reason);
+    const thrown = await scripted(niceServer, adapted.script, () =>
+      rejection(wrapped.getSandbox(GET, { signal: adapted.signal })),
+    );
+    expect(thrown).toBe(reason);
+  });
+
+  it("re-throws the signal's reason for a protobuf-ts call aborted in flight (its abort option)", async () => {
+    const clients = protobufTsClients(grpcServer.address);
+    try {
+      const wrapped = withErrorMapping(clients.sandbox, fromRequest);
+      const reason = new Error("the user closed the page");
+      const plain = abortOnArrival(reason);
+      const original = await scripted(grpcServer, plain.script, () =>
+        rejection(clients.sandbox.getSandbox(GET, { abort: plain.signal }).response),
+      );
+      expect(original).not.toBe(reason);
+      const adapted = abortOnArrival(reason);
+      // (In an object: an async function would adopt the call, which is a thenable.)
+      const { call } = await scripted(grpcServer, adapted.script, async () => {
+        const made = wrapped.getSandbox(GET, { abort: adapted.signal });
+        await rejection(made.status);
+        return { call: made };
+      });
+      expect(await rejection(call.response)).toBe(reason);
+      expect(await rejection(call)).toBe(reason);
+    } finally {
+      clients.close();
+    }
+  });
+
+  it("hands a grpc-js call cancelled with call.cancel() its own CANCELLED error, unmapped", async () => {
+    const raw = grpcServer.sandboxClient();
+    const wrapped = withErrorMapping(raw, fromRequest);
+    const cancelledCall = (client: GrpcJsClient) => {
+      let call: grpc.ClientUnaryCall | undefined;
+      const outcome = new Promise<unknown>((resolve) => {
+        call = client.getSandbox?.(GET, (error: unknown) => resolve(error)) as grpc.ClientUnaryCall;
+      });
+      return scripted(
+        grpcServer,
+        () => {
+          call?.cancel();
+          return undefined;
+        },
+        () => outcome,
+      );
+    };
+    const original = (await cancelledCall(raw)) as grpc.ServiceError;
+    // The premise: grpc-js reports the caller's cancel as CANCELLED "Cancelled on client".
+    expect(original.code).toBe(grpc.status.CANCELLED);
+    expect(original.details).toBe("Cancelled on client");
+    const adapted = (await cancelledCall(wrapped)) as grpc.ServiceError;
+    expect(isSandboxSdkError(adapted)).toBe(false);
+    expect(adapted).toBeInstanceOf(Error);
+    expect({ code: adapted.code, details: adapted.details }).toEqual({
+      code: original.code,
+      details: original.details,
+    });
+  });
+
+  it("emits a grpc-js stream's own CANCELLED error when the caller cancels it, also under for await", async () => {
+    const wrapped = withErrorMapping(grpcServer.sandboxClient(), fromRequest);
+    const stream = wrapped.exec?.(EXEC) as grpc.ClientReadableStream<unknown>;
+    const errors: unknown[] = [];
+    stream.on("error", (error) => errors.push(error));
+    stream.once("data", () => stream.cancel());
+    stream.resume();
+    await new Promise((resolve) => stream.on("status", resolve));
+    expect(errors).toHaveLength(1);
+    expect(isSandboxSdkError(errors[0])).toBe(false);
+    expect((errors[0] as grpc.ServiceError).details).toBe("Cancelled on client");
+
+    const iterated = wrapped.exec?.(EXEC) as grpc.ClientReadableStream<unknown>;
+    let thrown: unknown;
+    try {
+      for await (const _ of iterated) iterated.cancel();
+    } catch (error) {
+      thrown = error;
+    }
+    expect(isSandboxSdkError(thrown)).toBe(false);
+    expect((thrown as grpc.ServiceError).code).toBe(grpc.status.CANCELLED);
+  });
+
+  it("maps a CANCELLED that a grpc-js server sends itself", async () => {
+    const raw = grpcServer.sandboxClient();
+    const wrapped = withErrorMapping(raw, fromRequest);
+    const [adapted, original] = await scripted(grpcServer, failWith(SERVER_CANCELLED), () =>
+      Promise.all([callUnary(wrapped, "getSandbox", GET), callUnary(raw, "getSandbox", GET)]),
+    );
+    const mapped = expectMappedLike(adapted.error, original.error, contextOf("getSandbox"));
+    expect(mapped).toBeInstanceOf(SandboxNotRunningError);
+    expect(mapped.grpcCode).toBe(SERVER_CANCELLED.code);
   });
 });
 
