@@ -4,6 +4,7 @@ import fc from "fast-check";
 import { GoogleError } from "google-gax";
 import { describe, expect, it, vi } from "vitest";
 import {
+  fromGrpcStatus,
   GrpcCode,
   MAX_DETAILS,
   type ParsedStatus,
@@ -733,5 +734,26 @@ describe("snapshotJson", () => {
     const snapshot = snapshotJson(make());
     expect(snapshot.cut).toMatch(reason);
     expect(() => JSON.stringify(snapshot.value)).not.toThrow();
+  });
+});
+
+describe("an error mapped from a JSON body with a hostile unknown detail", () => {
+  it("serialises: JSON.stringify(fromGrpcStatus(body)) never meets the caller's getter", () => {
+    const body = {
+      code: 5,
+      message: "m",
+      details: [
+        {
+          "@type": "acme.v1.X",
+          get boom(): never {
+            throw Error("g");
+          },
+        },
+      ],
+    };
+    const error = fromGrpcStatus(body);
+    expect(error.grpcCode).toBe(GrpcCode.NOT_FOUND);
+    const json = JSON.parse(JSON.stringify(error)) as { details: { json: unknown }[] };
+    expect(json.details[0]?.json).toEqual({ "@type": "acme.v1.X" });
   });
 });
