@@ -62,75 +62,65 @@ function inRange(ms: number | undefined): number | undefined {
   return ms !== undefined && ms <= MAX_HINT_MS ? ms : undefined;
 }
 
-const DAY_NAMES = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-const LONG_DAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
-const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const DAY = "(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)";
+/** The month names, each three letters and a `|`: a name's index is its offset divided by four. */
+const MONTH = "(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)";
+const TIME = "(\\d\\d):(\\d\\d):(\\d\\d)";
 
 /**
  * RFC 9110's three forms of an HTTP-date (§5.6.7), exactly (HTTP-date is case-sensitive):
  * - IMF-fixdate: `Sun, 06 Nov 1994 08:49:37 GMT`;
- * - RFC 850 (obsolete): `Sunday, 06-Nov-94 08:49:37 GMT`;
- * - asctime (obsolete): `Sun Nov  6 08:49:37 1994` (the day padded with a space).
+ * - RFC 850 (obsolete): `Sunday, 06-Nov-94 08:49:37 GMT`, a two-digit year;
+ * - asctime (obsolete): `Sun Nov  6 08:49:37 1994`, the day padded with a space.
  */
-const IMF_FIXDATE = /^([A-Z][a-z]{2}), (\d{2}) ([A-Z][a-z]{2}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) GMT$/;
-const RFC_850 = /^([A-Z][a-z]{5,8}), (\d{2})-([A-Z][a-z]{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2}) GMT$/;
-const ASCTIME = /^([A-Z][a-z]{2}) ([A-Z][a-z]{2}) ([ \d]\d) (\d{2}):(\d{2}):(\d{2}) (\d{4})$/;
+const IMF_FIXDATE = /* @__PURE__ */ new RegExp(`^${DAY}, (\\d\\d) ${MONTH} (\\d{4}) ${TIME} GMT$`);
+const RFC_850 = /* @__PURE__ */ new RegExp(
+  `^(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day, (\\d\\d)-${MONTH}-(\\d\\d) ${TIME} GMT$`,
+);
+const ASCTIME = /* @__PURE__ */ new RegExp(`^${DAY} ${MONTH} ([ \\d]\\d) ${TIME} (\\d{4})$`);
 
-/** Days in each month of `year` (Gregorian). */
-function daysInMonth(year: number, month: number): number {
-  if (month !== 1) return [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month] as number;
-  return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
-}
-
-/**
- * The UTC time a date names, in ms since the epoch, when every part is in range (a day the month
- * has, hour 0–23, minute 0–59, second 0–60: a leap second); `undefined` otherwise.
- */
-function utc(
-  year: number,
-  monthName: string,
-  day: number,
-  hour: number,
-  minute: number,
-  second: number,
-): number | undefined {
-  const month = MONTHS.indexOf(monthName);
-  if (month < 0 || day < 1 || day > daysInMonth(year, month)) return undefined;
-  if (hour > 23 || minute > 59 || second > 60) return undefined;
-  const time = Date.UTC(year, month, day, hour, minute, second);
-  // Date.UTC reads a year below 100 as 19xx: set that year as written.
-  return year >= 100 ? time : new Date(time).setUTCFullYear(year);
+/** A date's parts as written, in the order day, month, year, hour, minute, second. */
+function dateParts(text: string): string[] | undefined {
+  const parts = IMF_FIXDATE.exec(text) ?? RFC_850.exec(text);
+  if (parts !== null) return parts.slice(1);
+  const asctime = ASCTIME.exec(text);
+  if (asctime === null) return undefined;
+  const [, month, day, hour, minute, second, year] = asctime as unknown as string[];
+  return [day, month, year, hour, minute, second] as string[];
 }
 
 /**
  * An HTTP-date in any of RFC 9110's three forms, as ms since the epoch; `undefined` for anything
- * else. RFC 850's two-digit year is read as RFC 9110 §5.6.7 says: a year that would be more than 50
- * years in the future (from `now`) is the most recent past year with the same last two digits.
+ * else, and for a date whose parts are out of range (a day the month lacks, hour 24, minute 60;
+ * second 60 is a leap second). RFC 850's two-digit year is read as RFC 9110 §5.6.7 says: a year
+ * that would be more than 50 years after `now`'s is the most recent past year with those digits.
  */
 export function parseHttpDate(text: string, now: number): number | undefined {
-  let match = IMF_FIXDATE.exec(text);
-  if (match !== null) {
-    const [, day, date, month, year, hour, minute, second] = match as unknown as string[];
-    if (!DAY_NAMES.includes(day as string)) return undefined;
-    return utc(Number(year), month as string, Number(date), Number(hour), Number(minute), Number(second));
-  }
-  match = RFC_850.exec(text);
-  if (match !== null) {
-    const [, day, date, month, yy, hour, minute, second] = match as unknown as string[];
-    if (!LONG_DAY_NAMES.includes(day as string)) return undefined;
+  const parts = dateParts(text);
+  if (parts === undefined) return undefined;
+  const [dayText, monthName, yearText, hourText, minuteText, secondText] = parts as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
+  const day = Number(dayText);
+  const [hour, minute, second] = [Number(hourText), Number(minuteText), Number(secondText)];
+  if (hour > 23 || minute > 59 || second > 60) return undefined;
+  let year = Number(yearText);
+  if (yearText.length === 2) {
     const thisYear = new Date(now).getUTCFullYear();
-    let year = thisYear - (thisYear % 100) + Number(yy);
+    year += thisYear - (thisYear % 100);
     if (year > thisYear + 50) year -= 100;
-    return utc(year, month as string, Number(date), Number(hour), Number(minute), Number(second));
   }
-  match = ASCTIME.exec(text);
-  if (match !== null) {
-    const [, day, month, date, hour, minute, second, year] = match as unknown as string[];
-    if (!DAY_NAMES.includes(day as string)) return undefined;
-    // The day is two digits or a space and one (`date3` of RFC 9110): Number(" 6") is 6.
-    return utc(Number(year), month as string, Number(date), Number(hour), Number(minute), Number(second));
-  }
-  return undefined;
+  const date = new Date(0);
+  // setUTCFullYear, not Date.UTC: Date.UTC reads a year below 100 as 19xx.
+  date.setUTCFullYear(year, MONTH.indexOf(monthName) >> 2, day);
+  // A day the month lacks rolls over into the next month: refuse it.
+  if (date.getUTCDate() !== day) return undefined;
+  return date.getTime() + ((hour * 60 + minute) * 60 + second) * 1000;
 }
 
 /**

@@ -211,6 +211,14 @@ function note(walk: Walk, why: string): void {
   walk.cut ??= why;
 }
 
+/** Notes a value JSON cannot write, such as `"a bigint"`. */
+function unwritable(walk: Walk, what: string): void {
+  note(walk, `it holds ${what}, which JSON has no form for`);
+}
+
+const TOO_MANY = `it holds more than ${MAX_JSON_VALUES} values`;
+const THREW = "reading it threw";
+
 /** Whether a value is bytes: a `Uint8Array` of any realm. */
 function isBytes(value: object): value is Uint8Array {
   return ArrayBuffer.isView(value) && Object.prototype.toString.call(value) === "[object Uint8Array]";
@@ -228,18 +236,18 @@ function copyValue(value: unknown, depth: number, walk: Walk): unknown {
       return value;
     case "number":
       if (Number.isFinite(value)) return value;
-      note(walk, `it holds ${value}, which JSON has no form for`);
+      unwritable(walk, String(value));
       return null;
     case "bigint":
       // proto3 JSON writes an int64 as a decimal string.
-      note(walk, "it holds a bigint, which JSON has no form for");
+      unwritable(walk, "a bigint");
       return value.toString();
     case "undefined":
       // Left out of an object silently, as `JSON.stringify` does (the array's copy notes it).
       return undefined;
     case "function":
     case "symbol":
-      note(walk, `it holds a ${typeof value}, which JSON has no form for`);
+      unwritable(walk, `a ${typeof value}`);
       return undefined;
   }
   if (value === null) return null;
@@ -254,7 +262,7 @@ function copyValue(value: unknown, depth: number, walk: Walk): unknown {
   }
   if (isBytes(object)) {
     // proto3 JSON writes bytes as base64.
-    note(walk, "it holds bytes, which JSON has no form for");
+    unwritable(walk, "bytes");
     return base64Encode(object);
   }
   walk.path.add(object);
@@ -262,7 +270,7 @@ function copyValue(value: unknown, depth: number, walk: Walk): unknown {
     return Array.isArray(object) ? copyArray(object, depth, walk) : copyObject(object, depth, walk);
   } catch {
     // A revoked proxy, say: `Array.isArray` itself throws on one.
-    note(walk, "reading it threw");
+    note(walk, THREW);
     return undefined;
   } finally {
     walk.path.delete(object);
@@ -274,20 +282,20 @@ function copyArray(array: readonly unknown[], depth: number, walk: Walk): unknow
   const length = array.length;
   for (let i = 0; i < length; i++) {
     if (walk.budget <= 0) {
-      note(walk, `it holds more than ${MAX_JSON_VALUES} values`);
+      note(walk, TOO_MANY);
       break;
     }
     let entry: unknown;
     try {
       entry = array[i];
     } catch {
-      note(walk, "reading it threw");
+      note(walk, THREW);
       entry = undefined;
     }
     const copy = copyValue(entry, depth + 1, walk);
     if (copy === undefined) {
       // In an array, what JSON cannot write reads as null (as `JSON.stringify` writes it).
-      note(walk, "it holds a value JSON has no form for in an array");
+      unwritable(walk, "an array entry that is none");
       out.push(null);
     } else out.push(copy);
   }
@@ -300,19 +308,19 @@ function copyObject(object: object, depth: number, walk: Walk): Record<string, u
   try {
     keys = Object.keys(object);
   } catch {
-    note(walk, "reading it threw");
+    note(walk, THREW);
     return out;
   }
   for (const key of keys) {
     if (walk.budget <= 0) {
-      note(walk, `it holds more than ${MAX_JSON_VALUES} values`);
+      note(walk, TOO_MANY);
       break;
     }
     let entry: unknown;
     try {
       entry = (object as Record<string, unknown>)[key];
     } catch {
-      note(walk, "reading it threw");
+      note(walk, THREW);
       continue;
     }
     const copy = copyValue(entry, depth + 1, walk);
@@ -345,7 +353,7 @@ export function snapshotJson(value: unknown): JsonSnapshot {
     copy = copyValue(value, 0, walk);
   } catch {
     // Nothing above throws; a host object so odd that something still does is no data.
-    note(walk, "reading it threw");
+    note(walk, THREW);
     copy = undefined;
   }
   return { value: copy ?? null, cut: walk.cut };

@@ -210,8 +210,10 @@ function body(found: Found, object: JsonObject, codeless: boolean): StatusJsonBo
   const details = detailsOf(object);
   if (!codeless && (message === null || details === undefined)) return undefined;
   const text = message ?? undefined;
-  const status = statusFromDetails(found.code ?? GrpcCode.UNKNOWN, text ?? "", readDetails(details ?? []));
-  return { ...found, status, message: text, rest: undefined };
+  const { shape, code, metadata, httpStatus } = found;
+  const status = statusFromDetails(code ?? GrpcCode.UNKNOWN, text ?? "", readDetails(details ?? []));
+  // Written out, not spread: with a spread, V8 made this read several times slower (the bench).
+  return { shape, code, status, message: text, metadata, httpStatus, rest: undefined };
 }
 
 /** Whether a code as text starts with a digit: a number, not a name. */
