@@ -11,7 +11,7 @@
 
 import type { SandboxSdkError } from "../core/error.js";
 import { base64Decode, isUint8Array } from "../wire/bytes.js";
-import { codeOfBareHttpStatus, GrpcCode, toGrpcCode } from "../wire/codes.js";
+import { codeOfAip193HttpStatus, codeOfBareHttpStatus, GrpcCode, toGrpcCode } from "../wire/codes.js";
 import { parseStatusDetails, STATUS_DETAILS_KEY } from "../wire/status-details.js";
 import { readStatusJson, type StatusJsonBody } from "../wire/status-json.js";
 import type { Failure } from "./failure.js";
@@ -22,7 +22,9 @@ export interface ResponseReadOptions {
    * The most bytes of the body that are read (default 1 MiB); the rest is cancelled. An error body
    * is small: the limit bounds the memory a hostile or broken server can make the client hold. A
    * body cut at the limit is read as far as it goes (a JSON body cut short is no JSON: the HTTP
-   * status decides).
+   * status decides; a gRPC-web or Connect stream whose trailers lie past it says its status could
+   * not be read). A positive finite number: anything else makes `fromResponse` reject with a
+   * `RangeError` (there is no unbounded read).
    */
   maxBodyBytes?: number | undefined;
   /**
@@ -53,55 +55,76 @@ const NO_HEADERS: readonly unknown[] = [];
 function noop(): void {}
 
 /**
+ * How a read of the body ended: at its end, at the read limit (there may be more), because it failed
+ * mid-read (a reset connection), or because the caller's signal aborted.
+ */
+type BodyEnd = "end" | "limit" | "failed" | "aborted";
+
+/** What was read of a body, and how the read ended. */
+interface BodyRead {
+  readonly bytes: Uint8Array;
+  readonly end: BodyEnd;
+}
+
+const NOTHING_READ: BodyRead = { bytes: EMPTY, end: "end" };
+
+/**
  * Reads at most `limit` bytes of the body and cancels the rest. A body that fails mid-read, a chunk
- * that is not bytes, or an abort of `signal` ends the read: what came before is kept.
+ * that is not bytes, or an abort of `signal` ends the read: what came before is kept, and `end`
+ * says why the read stopped.
  */
 async function readBody(
   response: Response,
   limit: number,
   signal: AbortSignal | undefined,
-): Promise<Uint8Array> {
+): Promise<BodyRead> {
   const body = response.body;
-  if (body === null || limit <= 0) {
-    body?.cancel().catch(noop);
-    return EMPTY;
-  }
+  if (body === null) return NOTHING_READ;
   let reader: ReadableStreamDefaultReader<Uint8Array>;
   try {
     reader = body.getReader();
   } catch {
     // Already read or locked by someone else: the headers alone must do.
-    return EMPTY;
+    return NOTHING_READ;
   }
   // Cancelling the stream settles a pending read (as done), so an abort never leaves us waiting.
   const stop = () => reader.cancel(signal?.reason).catch(noop);
   signal?.addEventListener("abort", stop);
   const chunks: Uint8Array[] = [];
   let total = 0;
+  let end: BodyEnd = "limit";
   try {
-    if (signal?.aborted) return EMPTY;
+    if (signal?.aborted) return { bytes: EMPTY, end: "aborted" };
     while (total < limit) {
       const { done, value } = await reader.read();
-      if (done || !isUint8Array(value)) break;
+      if (done) {
+        end = signal?.aborted ? "aborted" : "end";
+        break;
+      }
+      if (!isUint8Array(value)) {
+        end = "failed";
+        break;
+      }
       const take = Math.min(value.length, limit - total);
       chunks.push(take === value.length ? value : value.subarray(0, take));
       total += take;
     }
   } catch {
     // The body failed mid-read (a reset connection): what was read stands.
+    end = signal?.aborted ? "aborted" : "failed";
   } finally {
     signal?.removeEventListener("abort", stop);
     // Not awaited: a source whose cancel never settles must not hold the mapping.
     reader.cancel().catch(noop);
   }
-  if (chunks.length === 1) return chunks[0] as Uint8Array;
+  if (chunks.length === 1) return { bytes: chunks[0] as Uint8Array, end };
   const bytes = new Uint8Array(total);
   let offset = 0;
   for (const chunk of chunks) {
     bytes.set(chunk, offset);
     offset += chunk.length;
   }
-  return bytes;
+  return { bytes, end };
 }
 
 /**
@@ -267,10 +290,12 @@ async function grpcWebFailure(
   contentType: string,
   limit: number,
   signal: AbortSignal | undefined,
-): Promise<Failure | "success"> {
+): Promise<Failure> {
   const headers = response.headers;
-  let bytes = await readBody(response, limit, signal);
-  if (contentType.startsWith("application/grpc-web-text")) bytes = decodeGrpcWebText(bytes);
+  const read = await readBody(response, limit, signal);
+  const bytes = contentType.startsWith("application/grpc-web-text")
+    ? decodeGrpcWebText(read.bytes)
+    : read.bytes;
   const frame = findFrame(bytes, GRPC_WEB_TRAILER);
   const trailers =
     frame === undefined || (frame.flags & COMPRESSED) !== 0 ? undefined : parseTrailerBlock(frame.payload);
@@ -280,8 +305,9 @@ async function grpcWebFailure(
       : grpcStatusOf((key) => trailers[key]?.[0], trailers[STATUS_DETAILS_KEY] ?? []);
   const status = fromTrailers ?? grpcStatusOf((key) => headers.get(key) ?? undefined, headerDetails(headers));
   if (status === undefined || status.code === GrpcCode.OK) {
-    // No status, or OK: the HTTP status has the last word.
-    return response.ok ? "success" : bareFailure(response);
+    // No status, or OK: the HTTP status has the last word — unless the trailers were never reached.
+    if (!response.ok) return bareFailure(response);
+    return frame === undefined ? endedEarly(response, read, limit) : successFailure(response);
   }
   return {
     code: status.code,
@@ -289,6 +315,7 @@ async function grpcWebFailure(
     fallbackMessage: httpLine(response),
     status: status.details.length === 0 ? undefined : parseStatusDetails(status.details),
     headers: trailers === undefined ? [headers] : [trailers, headers],
+    httpStatus: response.status,
   };
 }
 
@@ -311,38 +338,103 @@ function connectUnaryTrailers(headers: Headers): Record<string, string> | undefi
 }
 
 /**
+ * The code of a JSON error body on `response`: the code the body names, unless it names none (or
+ * OK, which a failure cannot be); then the response's HTTP status — through google-gax's table for
+ * an AIP-193 or a REST body (an HTTP API speaking: 404 is NOT_FOUND), through gRPC's otherwise (a
+ * Connect body gone wrong, as connect-es reads it: 429 is UNAVAILABLE).
+ */
+function codeOfJsonBody(response: Response, body: StatusJsonBody): GrpcCode {
+  if (body.code !== undefined && body.code !== GrpcCode.OK) return body.code;
+  if (body.shape === "aip193" || body.shape === "rest" || body.httpStatus !== undefined) {
+    const code = codeOfAip193HttpStatus(response.status);
+    // google-gax's table reads a 2xx as OK: a failure (a stream's end) that says so is UNKNOWN.
+    return code === undefined || code === GrpcCode.OK ? GrpcCode.UNKNOWN : code;
+  }
+  return codeOfBareHttpStatus(response.status);
+}
+
+/**
  * A JSON error body's failure. Hints are looked for in the trailers first (a Connect stream's
  * end-stream `metadata`, a unary response's `trailer-` headers), which travel with the status, then
- * in the response's headers.
+ * in the response's headers. The message is the body's; without one, `HTTP <status> <statusText>`
+ * for a REST body or a body whose code came from the HTTP status — but the code's name for a status
+ * that named its code, as every other road reads an empty server message (SPEC §5).
  */
 function jsonFailure(response: Response, body: StatusJsonBody): Failure {
   const trailers = body.metadata ?? connectUnaryTrailers(response.headers);
+  const code = codeOfJsonBody(response, body);
+  const named = body.shape !== "rest" && body.code === code;
   return {
-    code: body.status.code as GrpcCode,
+    code,
     rawMessage: body.message,
-    fallbackMessage: httpLine(response),
-    status: body.status,
+    fallbackMessage: named ? undefined : httpLine(response),
+    // The status as the body gave it, but under the code the error carries.
+    status: body.status.code === code ? body.status : { ...body.status, code },
     headers: trailers === undefined ? [response.headers] : [trailers, response.headers],
+    httpStatus: response.status,
+    body: body.rest,
   };
 }
 
 const UTF8 = /* @__PURE__ */ new TextDecoder();
 
-/** A Connect stream: the end-stream message (always JSON) is the frame flagged 0x02. */
-function connectStreamFailure(response: Response, bytes: Uint8Array): Failure | "success" {
-  const frame = findFrame(bytes, CONNECT_END_STREAM);
-  if (frame !== undefined && (frame.flags & COMPRESSED) === 0) {
-    const body = readStatusJson(UTF8.decode(frame.payload));
-    if (body !== undefined) return jsonFailure(response, body);
-  }
-  // No end-stream error: a 200 stream ended well; anything else failed before the stream began,
-  // with a unary error body.
-  if (response.ok) return "success";
-  return jsonOrBare(response, bytes);
+function isRecord(value: unknown): value is Readonly<Record<string, unknown>> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-function jsonOrBare(response: Response, bytes: Uint8Array): Failure {
-  const body = bytes.length === 0 ? undefined : readStatusJson(UTF8.decode(bytes));
+/** Whether an end-stream message's `metadata` is what Connect sends: absent, or a record of string lists. */
+function isEndStreamMetadata(metadata: unknown): boolean {
+  if (metadata === undefined) return true;
+  if (!isRecord(metadata)) return false;
+  for (const key of Object.keys(metadata)) {
+    const values = metadata[key];
+    if (!Array.isArray(values) || values.some((value) => typeof value !== "string")) return false;
+  }
+  return true;
+}
+
+/**
+ * A Connect stream's end-stream message (always JSON): its error; `"success"` when it has none;
+ * `undefined` when it is no end-stream message at all (not a JSON object, `metadata` that is not a
+ * record of string lists, an `error` that is not an object), as connect-es refuses it.
+ */
+function endStreamFailure(response: Response, payload: Uint8Array): Failure | "success" | undefined {
+  let message: unknown;
+  try {
+    message = JSON.parse(UTF8.decode(payload));
+  } catch {
+    return undefined;
+  }
+  if (!isRecord(message) || !isEndStreamMetadata(message.metadata)) return undefined;
+  const error = message.error;
+  if (error === undefined || error === null) return "success";
+  if (!isRecord(error)) return undefined;
+  const body = readStatusJson(message, { codeless: true });
+  return body === undefined ? undefined : jsonFailure(response, body);
+}
+
+/** A Connect stream: the end-stream message is the frame flagged 0x02. */
+function connectStreamFailure(response: Response, read: BodyRead, limit: number): Failure {
+  const frame = findFrame(read.bytes, CONNECT_END_STREAM);
+  if (frame !== undefined && (frame.flags & COMPRESSED) === 0) {
+    const failure = endStreamFailure(response, frame.payload);
+    if (failure === "success") return response.ok ? successFailure(response) : jsonOrBare(response, read);
+    if (failure !== undefined) return failure;
+    if (response.ok) return unreadableEndStream(response);
+  }
+  // No end-stream message: a stream that failed before it began has a unary error body; a 200
+  // stream whose end was never reached cannot say how it ended.
+  if (!response.ok) return jsonOrBare(response, read);
+  return frame === undefined ? endedEarly(response, read, limit) : successFailure(response);
+}
+
+/**
+ * A failed response's body as JSON: any JSON object is read (a body that names no valid code takes
+ * it from the HTTP status, keeping its message and details); anything else is a bare failure.
+ */
+function jsonOrBare(response: Response, read: BodyRead): Failure {
+  const body =
+    read.bytes.length === 0 ? undefined : readStatusJson(UTF8.decode(read.bytes), { codeless: true });
   return body === undefined ? bareFailure(response) : jsonFailure(response, body);
 }
 
@@ -355,24 +447,65 @@ function httpLine(response: Response): string {
   return `HTTP ${response.status} ${response.statusText}`.trim();
 }
 
-/** A response that carries no status: its HTTP status, mapped as gRPC maps it. */
+/**
+ * A response that carries no status: its HTTP status, mapped as gRPC maps it. Nothing came from the
+ * server in words, so the message is the fallback (`rawMessage` stays undefined).
+ */
 function bareFailure(response: Response): Failure {
   return {
     code: codeOfBareHttpStatus(response.status),
-    rawMessage: httpLine(response),
-    fallbackMessage: undefined,
+    rawMessage: undefined,
+    fallbackMessage: httpLine(response),
     status: undefined,
     headers: [response.headers],
+    httpStatus: response.status,
   };
 }
 
 function successFailure(response: Response): Failure {
   return {
     code: GrpcCode.UNKNOWN,
-    rawMessage: `the response reported success (${httpLine(response)}), so it carries no error to read`,
-    fallbackMessage: undefined,
+    rawMessage: undefined,
+    fallbackMessage: `the response reported success (${httpLine(response)}), so it carries no error to read`,
     status: undefined,
     headers: [response.headers],
+    httpStatus: response.status,
+  };
+}
+
+/** Why a stream's status was not read, by how the read of its body ended. */
+const NOT_REACHED: Readonly<Record<BodyEnd, (limit: number) => string>> = {
+  limit: (limit) => `the body was cut short at the read limit (maxBodyBytes: ${limit}) before its trailers`,
+  failed: () => "the body broke off before its trailers",
+  aborted: () => "reading the body was stopped (the signal aborted) before its trailers",
+  end: () => "the body ended without trailers",
+};
+
+/**
+ * A gRPC-web or Connect stream answered `200 OK` whose trailers (where its status is) were never
+ * read: the status could not be read. Never "reported success": nothing says it did.
+ */
+function endedEarly(response: Response, read: BodyRead, limit: number): Failure {
+  if (read.end === "end") return successFailure(response);
+  return {
+    code: GrpcCode.UNKNOWN,
+    rawMessage: undefined,
+    fallbackMessage: `the status could not be read (${httpLine(response)}): ${NOT_REACHED[read.end](limit)}`,
+    status: undefined,
+    headers: [response.headers],
+    httpStatus: response.status,
+  };
+}
+
+/** A Connect stream's end-stream message that is not one: its status could not be read. */
+function unreadableEndStream(response: Response): Failure {
+  return {
+    code: GrpcCode.UNKNOWN,
+    rawMessage: undefined,
+    fallbackMessage: `the status could not be read (${httpLine(response)}): the end-stream message is malformed`,
+    status: undefined,
+    headers: [response.headers],
+    httpStatus: response.status,
   };
 }
 
@@ -383,9 +516,20 @@ function mediaType(response: Response): string {
   return (semicolon < 0 ? value : value.slice(0, semicolon)).trim().toLowerCase();
 }
 
-function limitOf(context: ResponseReadOptions | undefined): number {
-  const limit = context?.maxBodyBytes;
-  return typeof limit === "number" && limit >= 0 && !Number.isNaN(limit) ? limit : DEFAULT_MAX_BODY_BYTES;
+/**
+ * `context.maxBodyBytes`, checked: the default when absent, a positive finite number (rounded up to
+ * whole bytes) when given; anything else is `undefined`, which the caller turns into a RangeError.
+ * A context whose property throws on reading is read as no context (as `fromGrpcStatus` does).
+ */
+function limitOf(context: ResponseReadOptions | undefined): number | undefined {
+  let limit: unknown;
+  try {
+    limit = context?.maxBodyBytes;
+  } catch {
+    return DEFAULT_MAX_BODY_BYTES;
+  }
+  if (limit === undefined) return DEFAULT_MAX_BODY_BYTES;
+  return typeof limit === "number" && limit > 0 && Number.isFinite(limit) ? Math.ceil(limit) : undefined;
 }
 
 function signalOf(context: ResponseReadOptions | undefined): AbortSignal | undefined {
@@ -396,24 +540,47 @@ function signalOf(context: ResponseReadOptions | undefined): AbortSignal | undef
 }
 
 /** Reads a response into a Failure, by what its content type says it speaks. */
-async function readResponse(response: Response, context: ResponseReadOptions | undefined): Promise<Failure> {
-  const limit = limitOf(context);
-  const signal = signalOf(context);
-  const type = mediaType(response);
-  let failure: Failure | "success";
-  if (type.startsWith("application/grpc") || response.headers.has("grpc-status")) {
-    failure = await grpcWebFailure(response, type, limit, signal);
-  } else if (type.startsWith("application/connect+")) {
-    failure = connectStreamFailure(response, await readBody(response, limit, signal));
-  } else if (response.ok) {
-    // The body is left alone: there is no error in it to read.
-    failure = "success";
-  } else {
-    // A JSON error body (Connect's unary `application/json`, AIP-193's) whatever the content type
-    // claims; anything that is not one (an HTML page, nothing) falls back to the HTTP status.
-    failure = jsonOrBare(response, await readBody(response, limit, signal));
+async function readResponse(
+  response: Response,
+  context: ResponseReadOptions | undefined,
+  limit: number,
+): Promise<Failure> {
+  let signal: AbortSignal | undefined;
+  try {
+    signal = signalOf(context);
+  } catch {
+    signal = undefined;
   }
-  return failure === "success" ? successFailure(response) : failure;
+  const type = mediaType(response);
+  if (type.startsWith("application/grpc") || response.headers.has("grpc-status")) {
+    return grpcWebFailure(response, type, limit, signal);
+  }
+  if (type.startsWith("application/connect+")) {
+    return connectStreamFailure(response, await readBody(response, limit, signal), limit);
+  }
+  // The body of a response that reported success is left alone: there is no error in it to read.
+  if (response.ok) return successFailure(response);
+  // A JSON error body (Connect's unary `application/json`, AIP-193's, a REST API's) whatever the
+  // content type claims; anything that is not one (an HTML page, nothing) falls back to the HTTP
+  // status.
+  return jsonOrBare(response, await readBody(response, limit, signal));
+}
+
+/**
+ * Reads a response into the Failure the mapping gets. For the package's own tests (what the road
+ * reads: the HTTP status, a REST body); users call `fromResponse`.
+ *
+ * @internal
+ */
+export async function readResponseFailure(
+  response: Response,
+  context?: ResponseReadOptions,
+): Promise<Failure> {
+  try {
+    return await readResponse(response, context, limitOf(context) ?? DEFAULT_MAX_BODY_BYTES);
+  } catch {
+    return UNREADABLE;
+  }
 }
 
 const UNREADABLE: Failure = {
@@ -426,17 +593,35 @@ const UNREADABLE: Failure = {
 
 /**
  * Reads a `Response` that failed into a {@link Failure}, by what its content type says it speaks (see
- * `fromResponse`). Never rejects: a value that is not a `Response`, or a hostile one, reads as a
- * failure that says so.
+ * `fromResponse`). Never rejects for anything the response holds: a value that is not a `Response`,
+ * or a hostile one, reads as a failure that says so. Rejects with a `RangeError` (its one rejection)
+ * when `options.maxBodyBytes` is given and is not a positive finite number: the caller's programming
+ * error, not the server's.
  */
 export async function responseFailure(
   response: Response,
   options: ResponseReadOptions | undefined,
 ): Promise<Failure> {
+  const limit = limitOf(options);
+  if (limit === undefined) {
+    throw new RangeError(
+      `fromResponse: context.maxBodyBytes must be a positive finite number of bytes, got ${describe(options)}`,
+    );
+  }
   try {
-    return await readResponse(response, options);
+    return await readResponse(response, options, limit);
   } catch {
     return UNREADABLE;
+  }
+}
+
+/** The given `maxBodyBytes`, for the RangeError's message. */
+function describe(context: ResponseReadOptions | undefined): string {
+  try {
+    const limit = context?.maxBodyBytes;
+    return typeof limit === "number" ? String(limit) : limit === null ? "null" : `a ${typeof limit}`;
+  } catch {
+    return "a value that could not be read";
   }
 }
 

@@ -71,9 +71,17 @@ interface GrpcJs {
 
 let grpcJs: GrpcJs | undefined;
 
+/** What `toServiceError` says when it cannot load `@grpc/grpc-js`, whatever stopped it. */
+const CANNOT_LOAD_GRPC_JS =
+  "toServiceError needs @grpc/grpc-js (a peer dependency: install it), which it loads with process.getBuiltinModule (Node >= 20.16) or require (the CommonJS build)";
+
 /**
  * `@grpc/grpc-js`, loaded on `toServiceError`'s first call so that importing the kit loads nothing
  * Node-only: through `process.getBuiltinModule` (Node ≥ 20.16) or the CommonJS build's `require`.
+ *
+ * A bundler's ESM output may turn `require` into a helper that exists but throws (tsup's
+ * `__require`: `Dynamic require of "@grpc/grpc-js" is not supported`), so `typeof require` proves
+ * nothing there: whatever the load throws is reported as {@link CANNOT_LOAD_GRPC_JS}, its cause kept.
  */
 function loadGrpcJs(): GrpcJs {
   if (grpcJs !== undefined) return grpcJs;
@@ -82,19 +90,24 @@ function loadGrpcJs(): GrpcJs {
       getBuiltinModule?: (name: string) => { createRequire(from: string): (id: string) => unknown };
     };
   };
-  const moduleApi = host.process?.getBuiltinModule?.("node:module");
-  const load =
-    moduleApi === undefined
-      ? typeof require === "function"
-        ? require
-        : undefined
-      : moduleApi.createRequire(import.meta.url);
-  if (load === undefined) {
-    throw new Error(
-      "toServiceError needs @grpc/grpc-js, which it loads with process.getBuiltinModule (Node >= 20.16) or require (the CommonJS build)",
-    );
+  let loaded: unknown;
+  try {
+    const moduleApi = host.process?.getBuiltinModule?.("node:module");
+    const load =
+      moduleApi === undefined
+        ? typeof require === "function"
+          ? require
+          : undefined
+        : moduleApi.createRequire(import.meta.url);
+    if (load === undefined) throw new Error("neither process.getBuiltinModule nor require is available");
+    loaded = load("@grpc/grpc-js");
+  } catch (cause) {
+    throw new Error(CANNOT_LOAD_GRPC_JS, { cause });
   }
-  grpcJs = load("@grpc/grpc-js") as GrpcJs;
+  if (typeof (loaded as Partial<GrpcJs> | undefined)?.Metadata !== "function") {
+    throw new Error(`${CANNOT_LOAD_GRPC_JS}; what loaded has no Metadata class`);
+  }
+  grpcJs = loaded as GrpcJs;
   return grpcJs;
 }
 
@@ -146,6 +159,9 @@ function statusObject(code: number, details: string, blob: Uint8Array): StatusOb
  *
  * @throws TypeError - when `source` is neither an error of this package nor a status, or for a
  *   status or detail that {@link encodeStatus} refuses.
+ * @throws Error - when `@grpc/grpc-js` cannot be loaded: it is not installed, or the runtime has
+ *   neither `process.getBuiltinModule` (Node ≥ 20.16) nor `require` (the CommonJS build). The message
+ *   says so; `cause` is what the load threw.
  * @throws RangeError - for an error whose `retryDelay` no Duration can carry, or a status
  *   {@link encodeStatus} refuses.
  */

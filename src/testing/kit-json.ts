@@ -13,6 +13,7 @@
 import { isSandboxSdkError, type SandboxSdkError, type StatusDetail } from "sandbox-sdk-errors";
 import { base64Encode } from "../wire/bytes.js";
 import { connectCodeName, GRPC_CODE_NAMES, type GrpcCode, HTTP_STATUS_OF_CODE } from "../wire/codes.js";
+import { snapshotJson } from "../wire/detail-objects.js";
 import {
   DETAIL_SCHEMAS,
   type FieldSchema,
@@ -239,20 +240,38 @@ function isJsonDetail(value: unknown): value is JsonStatusDetail {
 }
 
 /**
+ * The `json` of an `Unknown` detail as plain data a JSON body can carry (a copy: the body never
+ * holds the caller's object). Refused with a TypeError when it is not plain JSON data — a cycle,
+ * more than 64 levels or 10,000 values, a getter that throws, a value JSON has no form for — rather
+ * than left for `JSON.stringify` to fail on, or to write something `parseStatusJson` would not give
+ * back.
+ */
+function plainJson(json: unknown, caller: string, index: number): unknown {
+  const { value, cut } = snapshotJson(json);
+  if (cut !== undefined) {
+    throw new TypeError(
+      `${caller}: details[${index}] is an Unknown detail whose json is not plain JSON data (${cut}); a JSON body cannot carry it`,
+    );
+  }
+  return value;
+}
+
+/**
  * One detail of an AIP-193 body. An `Unknown` detail goes back as it arrived when it came as JSON;
  * one that came as bytes has no proto3 JSON form (the reference runtime refuses it too), so it is
  * written as `{ "@type", "value": <base64> }` — except for a `google.rpc` type, which a reader would
  * take for that type with every field at its default: that one is refused.
  */
-function aip193Detail(detail: StatusDetail, index: number): JsonStatusDetail {
+function aip193Detail(detail: StatusDetail, index: number, caller: string): JsonStatusDetail {
   if (detail.type !== "Unknown") {
     const { type, ...fields } = detail;
     return messageJson(DETAIL_SCHEMAS[type], fields, { "@type": typeUrlOf(type) }) as JsonStatusDetail;
   }
-  if (isJsonDetail(detail.json)) return detail.json;
+  const json = detail.json === undefined ? undefined : plainJson(detail.json, caller, index);
+  if (isJsonDetail(json)) return json;
   if (knownTypeOfUrl(detail.typeUrl) !== undefined) {
     throw new TypeError(
-      `toStatusJson: details[${index}] is an Unknown ${detail.typeUrl} whose bytes did not decode as that type; proto3 JSON cannot carry it (use form "connect")`,
+      `${caller}: details[${index}] is an Unknown ${detail.typeUrl} whose bytes did not decode as that type; proto3 JSON cannot carry it (use form "connect")`,
     );
   }
   return { "@type": detail.typeUrl, value: base64Encode(detail.value) };
@@ -269,20 +288,25 @@ function unpadded(bytes: Uint8Array): string {
  * has no bytes to send; its JSON goes in `debug` — but not for a `google.rpc` type, which a reader
  * would take for that type with every field at its default: that one is refused.
  */
-function connectDetail(detail: StatusDetail, value: Uint8Array, index: number): ConnectErrorDetail {
+function connectDetail(
+  detail: StatusDetail,
+  value: Uint8Array,
+  index: number,
+  caller: string,
+): ConnectErrorDetail {
   if (detail.type !== "Unknown") return { type: `google.rpc.${detail.type}`, value: unpadded(value) };
   const type = detail.typeUrl.slice(detail.typeUrl.lastIndexOf("/") + 1);
   if (detail.json === undefined || detail.value.length > 0) return { type, value: unpadded(value) };
   if (isKnownDetailType(type.slice("google.rpc.".length)) && type.startsWith("google.rpc.")) {
     throw new TypeError(
-      `toStatusJson: details[${index}] is an Unknown ${detail.typeUrl} whose JSON did not fit that type; the Connect form cannot carry it (use form "aip193")`,
+      `${caller}: details[${index}] is an Unknown ${detail.typeUrl} whose JSON did not fit that type; the Connect form cannot carry it (use form "aip193")`,
     );
   }
-  return { type, value: "", debug: detail.json };
+  return { type, value: "", debug: plainJson(detail.json, caller, index) };
 }
 
-function aip193Body(status: Outgoing): Aip193ErrorBody {
-  const details = status.details.map(aip193Detail);
+function aip193Body(status: Outgoing, caller: string): Aip193ErrorBody {
+  const details = status.details.map((detail, i) => aip193Detail(detail, i, caller));
   return {
     error: {
       code: HTTP_STATUS_OF_CODE[status.code] as number,
@@ -297,7 +321,9 @@ function connectBody(status: Outgoing, caller: string): ConnectErrorBody {
   const code = connectCodeName(status.code);
   if (code === undefined) throw new RangeError(`${caller}: Connect has no error code for OK (0)`);
   const values = anyValues(status.blob);
-  const details = status.details.map((detail, i) => connectDetail(detail, values[i] as Uint8Array, i));
+  const details = status.details.map((detail, i) =>
+    connectDetail(detail, values[i] as Uint8Array, i, caller),
+  );
   return {
     code,
     ...(status.message === "" ? {} : { message: status.message }),
@@ -327,8 +353,11 @@ function connectBody(status: Outgoing, caller: string): ConnectErrorBody {
  * `json` its `{ "@type", value }`), one that arrived as JSON comes back from a Connect body without
  * `json`, and a Connect detail's type URL comes back as `type.googleapis.com/<type>`.
  *
- * @throws TypeError - for what `encodeStatus` refuses, and for an `Unknown` detail of a `google.rpc`
- *   type that the form cannot carry (it would read back as that type with default fields).
+ * @throws TypeError - for what `encodeStatus` refuses; for an `Unknown` detail of a `google.rpc`
+ *   type that the form cannot carry (it would read back as that type with default fields); and for
+ *   an `Unknown` detail whose `json` is not plain JSON data (it refers to itself, nests deeper than
+ *   64 levels, holds more than 10,000 values, has a getter that throws, or holds a value JSON has no
+ *   form for, such as a bigint), which no JSON body can carry. The body holds a copy of `json`.
  * @throws RangeError - for what `encodeStatus` refuses, and for code OK in the Connect form (Connect
  *   has no such error code).
  *
@@ -347,7 +376,9 @@ export function toStatusJson<F extends StatusJsonForm>(
     throw new TypeError(`toStatusJson: options.form must be "aip193" or "connect", got ${show(form)}`);
   }
   const status = outgoing(source, "toStatusJson");
-  return (form === "aip193" ? aip193Body(status) : connectBody(status, "toStatusJson")) as StatusJsonOf<F>;
+  return (
+    form === "aip193" ? aip193Body(status, "toStatusJson") : connectBody(status, "toStatusJson")
+  ) as StatusJsonOf<F>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -386,16 +417,22 @@ const HEX = "0123456789ABCDEF";
 
 /**
  * `grpc-message` as gRPC writes it: the UTF-8 bytes, each byte outside printable ASCII (and `%`
- * itself) as `%XX`.
+ * itself) as `%XX` — and the spaces it starts or ends with too: HTTP trims a header value's (and a
+ * trailer frame line's) surrounding white space, which would turn `" x "` into `"x"`. gRPC's
+ * percent-encoding allows any byte encoded, so readers decode them back.
  */
 export function percentEncode(message: string): string {
   const bytes = new TextEncoder().encode(message);
+  let first = 0;
+  while (first < bytes.length && bytes[first] === 0x20) first++;
+  let last = bytes.length - 1;
+  while (last >= first && bytes[last] === 0x20) last--;
   let text = "";
-  for (const byte of bytes) {
-    text +=
-      byte >= 0x20 && byte <= 0x7e && byte !== 0x25
-        ? String.fromCharCode(byte)
-        : `%${HEX[byte >> 4]}${HEX[byte & 15]}`;
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i] as number;
+    const plain =
+      byte >= 0x20 && byte <= 0x7e && byte !== 0x25 && (byte !== 0x20 || (i >= first && i <= last));
+    text += plain ? String.fromCharCode(byte) : `%${HEX[byte >> 4]}${HEX[byte & 15]}`;
   }
   return text;
 }
@@ -467,7 +504,12 @@ function withHeaders(response: Response, extra: ToResponseOptions["headers"]): R
  * `await fromResponse(toResponse(error, { protocol }), context)` gives the same class and fields as
  * `fromGrpcStatus(toServiceError(error), context)`. Runs in every runtime (no Node API).
  *
- * @throws TypeError, RangeError - as {@link toStatusJson} does, and for an unknown protocol.
+ * `grpc-message` is percent-encoded as gRPC encodes it, and so are the spaces a message starts or
+ * ends with (HTTP would trim them from a header value), so `" x "` arrives as `" x "`.
+ *
+ * @throws TypeError, RangeError - as {@link toStatusJson} does (an `Unknown` detail whose `json` is
+ *   cyclic or too deep is a TypeError, never `JSON.stringify`'s own error), and for an unknown
+ *   protocol.
  *
  * @example
  * ```ts
@@ -480,7 +522,7 @@ export function toResponse(source: SandboxSdkError | StatusInit, options: ToResp
   const protocol = (options as { protocol?: unknown } | undefined)?.protocol;
   switch (protocol) {
     case "aip193": {
-      const body = aip193Body(outgoing(source, "toResponse"));
+      const body = aip193Body(outgoing(source, "toResponse"), "toResponse");
       return jsonResponse(body.error.code, body, options.headers);
     }
     case "connect": {

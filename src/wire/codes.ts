@@ -84,9 +84,10 @@ export const HTTP_STATUS_OF_CODE: readonly number[] = /* @__PURE__ */ Object.fre
 ]);
 
 /**
- * The code of an AIP-193 error body whose `status` is missing or not a code name, from its HTTP
- * code, as google-gax reads it: the table below, then any other 4xx FAILED_PRECONDITION and any other
- * 5xx INTERNAL; `undefined` for anything else.
+ * The code of an AIP-193 error body whose `status` is missing or not a code name (and of a REST
+ * body's HTTP status), as google-gax's `rpcCodeFromHttpStatusCode` reads it: the table below, then
+ * any other 2xx OK, any other 4xx FAILED_PRECONDITION and any other 5xx INTERNAL; `undefined` for
+ * anything else (google-gax's UNKNOWN).
  */
 export function codeOfAip193HttpStatus(status: number): GrpcCode | undefined {
   switch (status) {
@@ -113,6 +114,7 @@ export function codeOfAip193HttpStatus(status: number): GrpcCode | undefined {
     case 504:
       return GrpcCode.DEADLINE_EXCEEDED;
   }
+  if (status >= 200 && status < 300) return GrpcCode.OK;
   if (status >= 400 && status < 500) return GrpcCode.FAILED_PRECONDITION;
   if (status >= 500 && status < 600) return GrpcCode.INTERNAL;
   return undefined;

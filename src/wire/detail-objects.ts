@@ -5,7 +5,7 @@
  * gives, by walking the type's schema. One reader for every object form; a value that does not fit
  * the schema throws, and the caller keeps the detail as `Unknown`.
  */
-import { base64Decode } from "./bytes.js";
+import { base64Decode, base64Encode } from "./bytes.js";
 import {
   DETAIL_SCHEMAS,
   type DetailOf,
@@ -183,10 +183,178 @@ export function readKnownDetail<K extends KnownDetailType>(
   return { type, ...readMessage(DETAIL_SCHEMAS[type], source, type, form) } as DetailOf<K>;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Snapshots: what an Unknown detail keeps of an object
+// ---------------------------------------------------------------------------------------------
+
+/** The deepest nesting a {@link snapshotJson} copies (protobuf's own recursion limit is 100). */
+export const MAX_JSON_DEPTH = 64;
+/** The most values (objects, arrays, scalars) one {@link snapshotJson} copies. */
+export const MAX_JSON_VALUES = 10_000;
+
+/** What {@link snapshotJson} gives: the copy, and why it is not the value verbatim (if it is not). */
+export interface JsonSnapshot {
+  /** Plain data only: null-or-object-prototype objects, arrays, strings, finite numbers, booleans, null. */
+  readonly value: unknown;
+  /** The first thing that was cut or changed (a cycle, the depth or size limit...); `undefined` when none. */
+  readonly cut: string | undefined;
+}
+
+/** The walk's state: the values still allowed, the objects on the current path, the first cut. */
+interface Walk {
+  budget: number;
+  readonly path: Set<object>;
+  cut: string | undefined;
+}
+
+function note(walk: Walk, why: string): void {
+  walk.cut ??= why;
+}
+
+/** Whether a value is bytes: a `Uint8Array` of any realm. */
+function isBytes(value: object): value is Uint8Array {
+  return ArrayBuffer.isView(value) && Object.prototype.toString.call(value) === "[object Uint8Array]";
+}
+
+/**
+ * One value of the snapshot; `undefined` means "leave it out" (a function, a symbol, a property
+ * whose read threw), as `JSON.stringify` leaves such values out.
+ */
+function copyValue(value: unknown, depth: number, walk: Walk): unknown {
+  walk.budget--;
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return value;
+    case "number":
+      if (Number.isFinite(value)) return value;
+      note(walk, `it holds ${value}, which JSON has no form for`);
+      return null;
+    case "bigint":
+      // proto3 JSON writes an int64 as a decimal string.
+      note(walk, "it holds a bigint, which JSON has no form for");
+      return value.toString();
+    case "undefined":
+      // Left out of an object silently, as `JSON.stringify` does (the array's copy notes it).
+      return undefined;
+    case "function":
+    case "symbol":
+      note(walk, `it holds a ${typeof value}, which JSON has no form for`);
+      return undefined;
+  }
+  if (value === null) return null;
+  const object = value as object;
+  if (walk.path.has(object)) {
+    note(walk, "it refers to itself (a cycle)");
+    return "[Circular]";
+  }
+  if (depth >= MAX_JSON_DEPTH) {
+    note(walk, `it nests deeper than ${MAX_JSON_DEPTH} levels`);
+    return Array.isArray(object) ? "[Array]" : "[Object]";
+  }
+  if (isBytes(object)) {
+    // proto3 JSON writes bytes as base64.
+    note(walk, "it holds bytes, which JSON has no form for");
+    return base64Encode(object);
+  }
+  walk.path.add(object);
+  try {
+    return Array.isArray(object) ? copyArray(object, depth, walk) : copyObject(object, depth, walk);
+  } catch {
+    // A revoked proxy, say: `Array.isArray` itself throws on one.
+    note(walk, "reading it threw");
+    return undefined;
+  } finally {
+    walk.path.delete(object);
+  }
+}
+
+function copyArray(array: readonly unknown[], depth: number, walk: Walk): unknown[] {
+  const out: unknown[] = [];
+  const length = array.length;
+  for (let i = 0; i < length; i++) {
+    if (walk.budget <= 0) {
+      note(walk, `it holds more than ${MAX_JSON_VALUES} values`);
+      break;
+    }
+    let entry: unknown;
+    try {
+      entry = array[i];
+    } catch {
+      note(walk, "reading it threw");
+      entry = undefined;
+    }
+    const copy = copyValue(entry, depth + 1, walk);
+    if (copy === undefined) {
+      // In an array, what JSON cannot write reads as null (as `JSON.stringify` writes it).
+      note(walk, "it holds a value JSON has no form for in an array");
+      out.push(null);
+    } else out.push(copy);
+  }
+  return out;
+}
+
+function copyObject(object: object, depth: number, walk: Walk): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  let keys: string[];
+  try {
+    keys = Object.keys(object);
+  } catch {
+    note(walk, "reading it threw");
+    return out;
+  }
+  for (const key of keys) {
+    if (walk.budget <= 0) {
+      note(walk, `it holds more than ${MAX_JSON_VALUES} values`);
+      break;
+    }
+    let entry: unknown;
+    try {
+      entry = (object as Record<string, unknown>)[key];
+    } catch {
+      note(walk, "reading it threw");
+      continue;
+    }
+    const copy = copyValue(entry, depth + 1, walk);
+    if (copy === undefined) continue;
+    // A key such as `__proto__` is data (JSON.parse makes it an own property): never a prototype.
+    if (key === "__proto__") {
+      Object.defineProperty(out, key, { value: copy, enumerable: true, writable: true, configurable: true });
+    } else out[key] = copy;
+  }
+  return out;
+}
+
+/**
+ * A plain-data copy of `value`, taken now, so that what an `Unknown` detail keeps as `json` is data
+ * the caller can no longer change and `JSON.stringify` can always write (the caller's own object may
+ * hold getters that throw, cycles, or nest deeper than the stack allows).
+ *
+ * Bounded: at most {@link MAX_JSON_DEPTH} levels (a deeper object or array becomes `"[Object]"` /
+ * `"[Array]"`) and {@link MAX_JSON_VALUES} values (the rest are left out); a reference back to an
+ * object being copied becomes `"[Circular]"`. Only own enumerable properties are read, each at most
+ * once; one whose read throws is left out. What JSON has no form for is written as `JSON.stringify`
+ * writes it (`undefined`, functions and symbols left out, or `null` in an array; `NaN` and
+ * `Infinity` as `null`), but bigints and bytes as proto3 JSON writes them (a decimal string,
+ * base64). Never throws; `cut` says what, if anything, was not kept verbatim.
+ */
+export function snapshotJson(value: unknown): JsonSnapshot {
+  const walk: Walk = { budget: MAX_JSON_VALUES, path: new Set(), cut: undefined };
+  let copy: unknown;
+  try {
+    copy = copyValue(value, 0, walk);
+  } catch {
+    // Nothing above throws; a host object so odd that something still does is no data.
+    note(walk, "reading it threw");
+    copy = undefined;
+  }
+  return { value: copy ?? null, cut: walk.cut };
+}
+
 /**
  * Reads a detail of any type: a known one through its schema, else (or when it does not fit) an
  * `Unknown` detail keeping what was sent — its bytes when it came with some (base64 in JSON), and
- * the object itself as `json`.
+ * a plain-data snapshot of the object as `json` ({@link snapshotJson}).
  */
 export function readDetailObject(
   type: KnownDetailType | undefined,
@@ -202,7 +370,7 @@ export function readDetailObject(
       // Does not fit its type: kept as sent.
     }
   }
-  return { type: "Unknown", typeUrl, value: bytes ?? new Uint8Array(0), json: source };
+  return { type: "Unknown", typeUrl, value: bytes ?? new Uint8Array(0), json: snapshotJson(source).value };
 }
 
 /** Base64 bytes of an `Unknown` detail in JSON, or `undefined` when they are not base64. */

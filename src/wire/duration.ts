@@ -21,7 +21,8 @@ export interface DurationParts {
 export function durationToMilliseconds(seconds: number, nanos: number): number | undefined {
   if (Math.abs(seconds) > MAX_DURATION_SECONDS || Math.abs(nanos) > MAX_DURATION_NANOS) return undefined;
   if ((seconds > 0 && nanos < 0) || (seconds < 0 && nanos > 0)) return undefined;
-  return seconds * 1000 + nanos / 1e6;
+  // `+ 0` turns the -0 of `"-0s"` (or of `{ seconds: -0 }`) into 0: a delay of none, whatever its sign.
+  return seconds * 1000 + nanos / 1e6 + 0;
 }
 
 /**

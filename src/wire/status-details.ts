@@ -67,13 +67,17 @@ export type StatusDetailsValue = Uint8Array | ArrayBuffer | string;
 
 /**
  * What {@link parseStatusDetails} reads: a grpc-js `Metadata` (or anything with a `get(key)` method,
- * such as a fetch `Headers`), one trailer value, or a list of values.
+ * such as a fetch `Headers`), a plain record of trailers (protobuf-ts's `RpcMetadata`), one trailer
+ * value, or a list of values.
  */
 export type StatusDetailsInput =
   | {
       /** The values of the trailer `key`, as grpc-js `Metadata#get` returns them. */
       get(key: string): unknown;
     }
+  // Trailers as a plain record, as protobuf-ts (`RpcMetadata`) and grpc-web hand them over: each
+  // key (lower case) to one value or a list of values, binary ones in base64.
+  | { readonly [key: string]: StatusDetailsValue | readonly StatusDetailsValue[] | undefined }
   | StatusDetailsValue
   | readonly StatusDetailsValue[];
 
@@ -286,12 +290,26 @@ function tryDecode(value: unknown, options: DecodeOptions): ParsedStatus | undef
   }
 }
 
+/**
+ * The trailer's value(s) in a plain record of trailers (protobuf-ts's `RpcMetadata`): its own
+ * property `grpc-status-details-bin`, else one spelt in another case (HTTP header names are
+ * case-insensitive); `undefined` when there is none.
+ */
+function recordValue(record: Readonly<Record<string, unknown>>): unknown {
+  if (Object.hasOwn(record, STATUS_DETAILS_KEY)) return record[STATUS_DETAILS_KEY];
+  for (const key of Object.keys(record)) {
+    if (key.length === STATUS_DETAILS_KEY.length && key.toLowerCase() === STATUS_DETAILS_KEY)
+      return record[key];
+  }
+  return undefined;
+}
+
 /** The values of the trailer in `input`, in order; a `get` that throws yields nothing. */
 function trailerValues(input: unknown): unknown {
   if (input === null || typeof input !== "object" || isUint8Array(input)) return input;
-  if (Array.isArray(input)) return input;
+  if (Array.isArray(input) || isArrayBuffer(input)) return input;
   const get = (input as { get?: unknown }).get;
-  if (typeof get !== "function") return input;
+  if (typeof get !== "function") return recordValue(input as Readonly<Record<string, unknown>>);
   return get.call(input, STATUS_DETAILS_KEY);
 }
 
@@ -341,8 +359,10 @@ const PUBLIC_OPTIONS: DecodeOptions = { withMessage: true };
 /**
  * Decodes the `grpc-status-details-bin` trailer into a {@link ParsedStatus}.
  *
- * `input` is a grpc-js `Metadata` (or anything with `get(key)`), one value (bytes of any realm, an
- * `ArrayBuffer`, or base64 text in either alphabet), or a list of values. Each value is tried in
+ * `input` is a grpc-js `Metadata` (or anything with `get(key)`, such as a fetch `Headers`), a plain
+ * record of trailers as protobuf-ts and grpc-web hand them over (`{ "grpc-status-details-bin":
+ * "<base64>" }`, the value possibly a list), one value (bytes of any realm, an `ArrayBuffer`, or
+ * base64 text in either alphabet), or a list of values. Each value is tried in
  * order: the first that decodes and carries an ErrorInfo, RetryInfo or BadRequest wins, else the
  * first non-empty one that decodes as a `google.rpc.Status`. Returns `undefined` when none does.
  * Never throws, whatever the input; cost is linear in its size. At most {@link MAX_DETAILS} details

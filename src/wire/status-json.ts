@@ -1,11 +1,15 @@
 /**
- * The JSON road's decoder (SPEC §13): a failed call's status as HTTP/JSON gateways and Connect send
- * it, read into the same {@link ParsedStatus} as the binary trailer gives. Three shapes:
+ * The JSON road's decoder (SPEC §13): a failed call's status as HTTP/JSON gateways, Connect and REST
+ * APIs send it, read into the same {@link ParsedStatus} as the binary trailer gives. The shapes:
  *
  * - AIP-193: `{ error: { code: <HTTP status>, message, status: "NOT_FOUND", details: [{ "@type" }] } }`;
- * - a `google.rpc.Status` in proto3 JSON: `{ code: 5, message, details: [{ "@type" }] }`;
+ * - a `google.rpc.Status` in proto3 JSON: `{ code: 5, message, details: [{ "@type" }] }`, and
+ *   google-gax's fallback form of it, whose `code` is an HTTP status (`{ code: 400, message, details }`);
  * - Connect: `{ code: "not_found", message, details: [{ type, value: <base64> }] }`, alone (a unary
- *   error body) or as the `error` of an end-stream message `{ error, metadata }`.
+ *   error body) or as the `error` of an end-stream message `{ error, metadata }`;
+ * - a REST API's error body: `{ code: 404, message }` (E2B), `{ statusCode: 404, error: "Not Found",
+ *   message: "..." | ["...", "..."] }` (NestJS, Daytona), `{ status: 404, message }`;
+ * - any of these as the first element of a JSON array (Google's REST server-streaming responses).
  *
  * Details in proto3 JSON are read through the detail schemas (`detail-objects.ts`); Connect's are
  * bytes, read by the binary decoders. Both then go through `statusFromDetails`, so promotion and the
@@ -13,7 +17,7 @@
  */
 import { base64Decode, isUint8Array } from "./bytes.js";
 import { codeOfAip193HttpStatus, GrpcCode, toGrpcCode } from "./codes.js";
-import { readDetailObject } from "./detail-objects.js";
+import { readDetailObject, snapshotJson } from "./detail-objects.js";
 import {
   decoderForTypeUrl,
   KNOWN_DETAIL_TYPES,
@@ -23,25 +27,68 @@ import {
   typeUrlOf,
 } from "./details.js";
 import { restoreStackCapture, suspendStackCapture } from "./stack.js";
-import { type ParsedStatus, statusFromDetails } from "./status-details.js";
+import { MAX_DETAILS, type ParsedStatus, statusFromDetails } from "./status-details.js";
 import { WireReader } from "./wire-reader.js";
 
-/** Which of the three shapes a body had. */
-export type StatusJsonShape = "aip193" | "status" | "connect";
+/**
+ * Which shape a body had:
+ * - `"aip193"`: `{ error: { code, message, status, details } }`;
+ * - `"status"`: a proto3-JSON `google.rpc.Status` (`code` a number or numeric string), or
+ *   google-gax's fallback form (`code` an HTTP status, with `details`);
+ * - `"connect"`: a Connect error (`code` a name), alone or in an end-stream message;
+ * - `"rest"`: a REST API's error body, its code from the HTTP status it names;
+ * - `"unknown"`: a JSON object of none of these (only with {@link ReadStatusJsonOptions.codeless}).
+ */
+export type StatusJsonShape = "aip193" | "status" | "connect" | "rest" | "unknown";
 
 /** A JSON error body, read: what a road's reader needs beside the status itself. */
 export interface StatusJsonBody {
   /** The shape the body had (`"connect"` for a Connect end-stream message too). */
   readonly shape: StatusJsonShape;
-  /** The status, its `code` the gRPC code. */
+  /**
+   * The gRPC code the body names: its code in any spelling, an AIP-193 `status` (or, without a valid
+   * one, its HTTP `code` through google-gax's table), a REST body's HTTP status through the same
+   * table. `undefined` when the body names none that maps to a code: then `status.code` is UNKNOWN,
+   * and a road that knows the response's HTTP status takes the code from it instead (SPEC §13).
+   */
+  readonly code: GrpcCode | undefined;
+  /** The status, its `code` the gRPC code (UNKNOWN when {@link code} is `undefined`). */
   readonly status: ParsedStatus;
-  /** The body's `message` exactly as sent; `undefined` when it had none (the status says `""`). */
+  /**
+   * The body's `message` exactly as sent (a REST body's list of messages joined with `, `);
+   * `undefined` when it had none (the status says `""`).
+   */
   readonly message: string | undefined;
   /**
    * A Connect end-stream message's `metadata` (the stream's trailers: a record of string lists), as
    * sent; `undefined` otherwise. Retry hints may travel there.
    */
   readonly metadata: unknown;
+  /**
+   * The HTTP status the body itself names, where it names one: a REST body's (`code` when it is an
+   * integer from 100 to 599, else `statusCode` or `status`), an AIP-193 body's `error.code`, the
+   * `code` of google-gax's fallback form. `undefined` otherwise. (Not the response's status: a road
+   * that has a response knows that one.)
+   */
+  readonly httpStatus: number | undefined;
+  /**
+   * For a REST body (`shape` `"rest"`), the body object itself, as parsed (or as given), so that a
+   * catalogue's `reasonFields` (E2B's `error_code`, Daytona's `errorCode`) can be read from it;
+   * `undefined` for every other shape.
+   */
+  readonly rest: Readonly<Record<string, unknown>> | undefined;
+}
+
+/** Options of {@link readStatusJson}. */
+export interface ReadStatusJsonOptions {
+  /**
+   * Also read a JSON object that names no valid code (`{ "code": "wrong code", "message": "x" }`,
+   * `{ "message": "x" }`, an AIP-193 `error` without `status` or `code`), and keep a body whose
+   * `message` or `details` has the wrong type (that field is then left out): for a road that knows
+   * the response failed and takes the code from its HTTP status (`fromResponse`). Such a body has
+   * `code` `undefined`. Default `false`: those give `undefined`, as `parseStatusJson` does.
+   */
+  readonly codeless?: boolean | undefined;
 }
 
 type JsonObject = Readonly<Record<string, unknown>>;
@@ -79,9 +126,11 @@ export function decodeDetailBytes(typeUrl: string, bytes: Uint8Array): StatusDet
   return { type: "Unknown", typeUrl, value: new Uint8Array(bytes) };
 }
 
-/** A detail that fits no detail shape at all (not an object, no type): kept as sent. */
-function untyped(entry: unknown): StatusDetail {
-  return { type: "Unknown", typeUrl: "", value: EMPTY_BYTES, json: entry };
+/** A detail that fits no detail shape at all (not an object, no type): kept as sent, as data. */
+function untyped(entry: unknown, keep: boolean): StatusDetail {
+  return keep
+    ? { type: "Unknown", typeUrl: "", value: EMPTY_BYTES, json: snapshotJson(entry).value }
+    : { type: "Unknown", typeUrl: "", value: EMPTY_BYTES };
 }
 
 /** The usual type URL of each known type, so that the common case is one map lookup. */
@@ -90,28 +139,32 @@ const USUAL_TYPE_URLS: ReadonlyMap<string, KnownDetailType> = /* @__PURE__ */ ne
 );
 
 /** A proto3 JSON detail (`{ "@type", ...fields }`), read through its type's schema. */
-function readJsonDetail(typeUrl: string, entry: JsonObject): StatusDetail {
+function readJsonDetail(typeUrl: string, entry: JsonObject, keep: boolean): StatusDetail {
   const type = USUAL_TYPE_URLS.get(typeUrl) ?? knownTypeOfUrl(typeUrl);
+  // A detail past the kept limit only counts for what it promotes: an unknown one is not copied.
+  if (type === undefined && !keep) return { type: "Unknown", typeUrl, value: EMPTY_BYTES };
   return readDetailObject(type, typeUrl, entry, "proto3");
 }
 
 /**
  * One entry of `details`, whichever form it takes: proto3 JSON's `{ "@type", ...fields }` or
  * Connect's `{ type, value: <base64>, debug? }` (`value` as bytes too, as protobuf-es objects hold it).
+ * `keep` is false past {@link MAX_DETAILS}, where only the promoted fields still count.
  */
-function readDetail(entry: unknown): StatusDetail {
-  if (!isRecord(entry)) return untyped(entry);
+function readDetail(entry: unknown, keep: boolean): StatusDetail {
+  if (!isRecord(entry)) return untyped(entry, keep);
   const typeUrl = entry["@type"];
-  if (typeof typeUrl === "string") return readJsonDetail(typeUrl, entry);
+  if (typeof typeUrl === "string") return readJsonDetail(typeUrl, entry, keep);
   const type = entry.type;
   const value = entry.value;
-  if (typeof type !== "string") return untyped(entry);
+  if (typeof type !== "string") return untyped(entry, keep);
   const url = type.includes("/") ? type : DEFAULT_TYPE_HOST + type;
   const bytes = typeof value === "string" ? base64Decode(value) : isUint8Array(value) ? value : undefined;
+  if (bytes !== undefined) return decodeDetailBytes(url, bytes);
   // Not bytes at all: the entry is kept as sent, as a JSON detail that does not fit is.
-  return bytes === undefined
-    ? { type: "Unknown", typeUrl: url, value: EMPTY_BYTES, json: entry }
-    : decodeDetailBytes(url, bytes);
+  return keep
+    ? { type: "Unknown", typeUrl: url, value: EMPTY_BYTES, json: snapshotJson(entry).value }
+    : { type: "Unknown", typeUrl: url, value: EMPTY_BYTES };
 }
 
 /**
@@ -121,11 +174,11 @@ function readDetail(entry: unknown): StatusDetail {
  */
 function readDetails(details: readonly unknown[]): StatusDetail[] {
   const read: StatusDetail[] = new Array(details.length);
-  for (let i = 0; i < details.length; i++) read[i] = readDetail(details[i]);
+  for (let i = 0; i < details.length; i++) read[i] = readDetail(details[i], i < MAX_DETAILS);
   return read;
 }
 
-/** `details` as sent: absent is none; anything but an array means the body is not of the shape. */
+/** `details` as sent: absent is none; anything but an array is `undefined` (not of the shape). */
 function detailsOf(object: JsonObject): readonly unknown[] | undefined {
   const details = field(object, "details");
   if (details === undefined) return [];
@@ -139,23 +192,37 @@ function messageOf(object: JsonObject): string | undefined | null {
   return null;
 }
 
-function body(
-  shape: StatusJsonShape,
-  code: GrpcCode,
-  object: JsonObject,
-  metadata: unknown,
-): StatusJsonBody | undefined {
+/** What a shape's reader found, before the body is built. */
+interface Found {
+  readonly shape: StatusJsonShape;
+  readonly code: GrpcCode | undefined;
+  readonly metadata: unknown;
+  readonly httpStatus: number | undefined;
+}
+
+/**
+ * A body of the gRPC statuses' own shapes (AIP-193's `error`, a proto3 `Status`, a Connect error):
+ * its message and details. A message or details of the wrong type make it no body, unless
+ * `codeless` (then that field is left out).
+ */
+function body(found: Found, object: JsonObject, codeless: boolean): StatusJsonBody | undefined {
   const message = messageOf(object);
   const details = detailsOf(object);
-  if (message === null || details === undefined) return undefined;
-  const status = statusFromDetails(code, message ?? "", readDetails(details));
-  return { shape, status, message, metadata };
+  if (!codeless && (message === null || details === undefined)) return undefined;
+  const text = message ?? undefined;
+  const status = statusFromDetails(found.code ?? GrpcCode.UNKNOWN, text ?? "", readDetails(details ?? []));
+  return { ...found, status, message: text, rest: undefined };
 }
 
 /** Whether a code as text starts with a digit: a number, not a name. */
 function isDigit(text: string): boolean {
   const c = text.charCodeAt(0);
   return c >= 0x30 && c <= 0x39;
+}
+
+/** An HTTP status as a body names it: an integer from 100 to 599 (a JSON number). */
+function isHttpStatus(value: unknown): value is number {
+  return typeof value === "number" && Number.isInteger(value) && value >= 100 && value <= 599;
 }
 
 /** An AIP-193 HTTP code: a JSON number, or (proto3 JSON allows it for int32) a decimal string. */
@@ -167,72 +234,148 @@ function httpCodeOf(value: unknown): number | undefined {
 
 /**
  * The `error` of an AIP-193 body. `status` (the canonical code name) gives the code; without a valid
- * one, the HTTP `code` is mapped as google-gax does (and a code that maps to nothing is UNKNOWN). An
- * `error` with neither is not an AIP-193 error.
+ * one, the HTTP `code` is mapped as google-gax does. An `error` with neither a `status` nor a
+ * numeric `code` is not an AIP-193 error (but for a `codeless` read); one whose `status` and `code`
+ * name no code is UNKNOWN, its {@link StatusJsonBody.code} `undefined`.
  */
-function aip193(error: JsonObject): StatusJsonBody | undefined {
+function aip193(error: JsonObject, codeless: boolean): StatusJsonBody | undefined {
   const name = field(error, "status");
   const http = httpCodeOf(field(error, "code"));
   let code: GrpcCode | undefined;
   if (typeof name === "string" && Object.hasOwn(GrpcCode, name))
     code = GrpcCode[name as keyof typeof GrpcCode];
-  else if (http !== undefined) code = codeOfAip193HttpStatus(http) ?? GrpcCode.UNKNOWN;
-  else if (typeof name === "string") code = GrpcCode.UNKNOWN;
-  return code === undefined ? undefined : body("aip193", code, error, undefined);
+  else if (http !== undefined) code = codeOfAip193HttpStatus(http);
+  if (http === undefined && typeof name !== "string" && !codeless) return undefined;
+  const httpStatus = isHttpStatus(http) ? http : undefined;
+  return body({ shape: "aip193", code, metadata: undefined, httpStatus }, error, codeless);
+}
+
+/** The most entries of a REST body's list of messages that are joined into its message. */
+const MAX_MESSAGE_PARTS = 100;
+
+/**
+ * A REST body's `message`: a string, or a list of them (NestJS's validation pipe sends one per
+ * failed constraint) joined with `, ` — its first {@link MAX_MESSAGE_PARTS} entries, entries that are
+ * not strings passed over, the rest counted (`, … (N more)`), so a huge list costs nothing more.
+ * `undefined` for anything else (a number, an object): the road then says `HTTP <status>`.
+ */
+function restMessage(message: unknown): string | undefined {
+  if (typeof message === "string") return message;
+  if (!Array.isArray(message)) return undefined;
+  const parts: string[] = [];
+  const length = message.length;
+  for (let i = 0; i < length && i < MAX_MESSAGE_PARTS; i++) {
+    const part: unknown = message[i];
+    if (typeof part === "string") parts.push(part);
+  }
+  if (length > MAX_MESSAGE_PARTS) parts.push(`… (${length - MAX_MESSAGE_PARTS} more)`);
+  return parts.length === 0 ? undefined : parts.join(", ");
 }
 
 /**
- * A body whose `code` is the status code itself: a number (or numeric string) in a proto3 JSON
- * `google.rpc.Status`, a name in a Connect error. A code of neither kind is no such body.
+ * A REST API's error body: the code from the HTTP status it names, through google-gax's table (the
+ * one AIP-193 bodies use: 404 NOT_FOUND, 429 RESOURCE_EXHAUSTED, other 4xx FAILED_PRECONDITION,
+ * other 5xx INTERNAL), its message, no details; the body itself kept for a catalogue's fields.
  */
-function flat(object: JsonObject, metadata: unknown): StatusJsonBody | undefined {
+function rest(object: JsonObject, httpStatus: number): StatusJsonBody {
+  const code = codeOfAip193HttpStatus(httpStatus);
+  const message = restMessage(field(object, "message"));
+  const status = statusFromDetails(code ?? GrpcCode.UNKNOWN, message ?? "", []);
+  return { shape: "rest", code, status, message, metadata: undefined, httpStatus, rest: object };
+}
+
+/**
+ * A body whose status sits at its top level (or in a Connect end-stream message's `error`):
+ * - a numeric `statusCode` or `status` (100–599), or a `code` that is an HTTP status: a REST body,
+ *   the status from `code` when it is one, else from `statusCode` or `status` — a string `code`
+ *   beside them is the API's own error name (Daytona's `"Not Found"`), not a gRPC code; an HTTP
+ *   `code` with a `details` list is google-gax's fallback form of a `Status`, details kept;
+ * - else `code` is the status code itself: a number (or numeric string) in a proto3-JSON
+ *   `google.rpc.Status`, a name in a Connect error. A code of neither kind makes no body, unless
+ *   `codeless`.
+ */
+function flat(object: JsonObject, metadata: unknown, codeless: boolean): StatusJsonBody | undefined {
   const raw = field(object, "code");
+  const statusCode = field(object, "statusCode");
+  const named = isHttpStatus(statusCode) ? statusCode : field(object, "status");
+  if (isHttpStatus(raw)) {
+    if (!isHttpStatus(named) && Array.isArray(field(object, "details"))) {
+      const found: Found = { shape: "status", code: codeOfAip193HttpStatus(raw), metadata, httpStatus: raw };
+      return body(found, object, codeless);
+    }
+    return rest(object, raw);
+  }
+  if (isHttpStatus(named)) return rest(object, named);
   const code = toGrpcCode(raw);
-  if (code === undefined) return undefined;
-  const shape = typeof raw === "number" || isDigit(raw as string) ? "status" : "connect";
-  return body(shape, code, object, metadata);
+  if (code === undefined && !codeless) return undefined;
+  const shape: StatusJsonShape =
+    typeof raw === "number" || (typeof raw === "string" && isDigit(raw))
+      ? "status"
+      : typeof raw === "string"
+        ? "connect"
+        : "unknown";
+  return body({ shape, code, metadata, httpStatus: undefined }, object, codeless);
 }
 
 /**
  * Reads an already-parsed JSON value as one of the error-body shapes; `undefined` for anything else.
  * Throws only what a hostile value (a throwing getter or proxy) throws: callers catch.
  */
-function readBody(value: unknown): StatusJsonBody | undefined {
+function readBody(input: unknown, codeless: boolean): StatusJsonBody | undefined {
+  // Google's REST server-streaming responses are a JSON array: an error ends it as its first element.
+  const value = Array.isArray(input) ? (input.length > 0 ? input[0] : undefined) : input;
   if (!isRecord(value)) return undefined;
   const error = field(value, "error");
-  if (error === undefined) return flat(value, undefined);
-  if (!isRecord(error)) return undefined;
+  // An `error` that is no object (NestJS's `"error": "Not Found"`) is a REST body's field.
+  if (!isRecord(error)) return flat(value, undefined, codeless);
   // A Connect end-stream message's error names its code; an AIP-193 error numbers it.
   const code = field(error, "code");
-  return typeof code === "string" && !isDigit(code) ? flat(error, field(value, "metadata")) : aip193(error);
+  return typeof code === "string" && !isDigit(code)
+    ? flat(error, field(value, "metadata"), codeless)
+    : aip193(error, codeless);
 }
 
-/** Whether `text` can be a JSON object: its first non-blank character is `{`. */
-function looksLikeObject(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x7b) return true;
-    if (c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d && c !== 0xfeff) return false;
-  }
-  return false;
+function isBlank(c: number): boolean {
+  return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
 }
 
 /**
- * {@link parseStatusJson} with what a road's reader needs beside the status: the body's shape, its
- * `message` as sent (or `undefined`) and a Connect end-stream message's `metadata`. Never throws.
+ * Whether `text` (a leading byte-order mark already skipped) can be an error body: a JSON object, or
+ * an array whose first element is one. Anything else — a huge array of numbers, a string — is refused
+ * without parsing it.
+ */
+function looksLikeBody(text: string): boolean {
+  let i = 0;
+  while (i < text.length && isBlank(text.charCodeAt(i))) i++;
+  const c = text.charCodeAt(i);
+  if (c === 0x7b /* { */) return true;
+  if (c !== 0x5b /* [ */) return false;
+  i++;
+  while (i < text.length && isBlank(text.charCodeAt(i))) i++;
+  return text.charCodeAt(i) === 0x7b;
+}
+
+/**
+ * {@link parseStatusJson} with what a road's reader needs beside the status: the body's shape, the
+ * code it names, its `message` as sent (or `undefined`), a Connect end-stream message's `metadata`,
+ * the HTTP status the body names, and a REST body itself (see {@link StatusJsonBody}). With
+ * `{ codeless: true }` it also reads bodies that name no valid code (see
+ * {@link ReadStatusJsonOptions}). Never throws.
  *
  * @internal
  */
-export function readStatusJson(input: unknown): StatusJsonBody | undefined {
+export function readStatusJson(input: unknown, options?: ReadStatusJsonOptions): StatusJsonBody | undefined {
   const limit = suspendStackCapture();
   try {
+    const codeless = options?.codeless === true;
     let value = input;
     if (typeof input === "string") {
-      // Any of the shapes is an object: a huge array or string is refused without parsing it.
-      if (!looksLikeObject(input)) return undefined;
-      value = JSON.parse(input);
+      // A byte-order mark is no JSON, but an editor or a Windows tool may leave one before the body.
+      const text = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input;
+      if (!looksLikeBody(text)) return undefined;
+      value = JSON.parse(text);
     }
-    return readBody(value);
+    return readBody(value, codeless);
   } catch {
     // Not JSON, or a hostile object: no status.
     return undefined;
@@ -244,24 +387,42 @@ export function readStatusJson(input: unknown): StatusJsonBody | undefined {
 /**
  * Reads a JSON error body into a {@link ParsedStatus}: the JSON twin of `parseStatusDetails`.
  *
- * `input` is the body's text or the value `JSON.parse` gave for it, in any of these shapes:
+ * `input` is the body's text (a leading byte-order mark is skipped) or the value `JSON.parse` gave
+ * for it, in any of these shapes:
  * - AIP-193 (Google APIs, grpc-gateway, HTTP/JSON transcoding): `{ "error": { "code": 404, "message",
  *   "status": "NOT_FOUND", "details": [{ "@type": "type.googleapis.com/google.rpc.ErrorInfo", ... }] } }`
- *   — `status` gives the code; without a valid one, the HTTP `code` is mapped as google-gax maps it;
- * - a `google.rpc.Status` in proto3 JSON: `{ "code": 5, "message", "details": [...] }`;
+ *   — `status` gives the code; without a valid one, the HTTP `code` is mapped as google-gax maps it
+ *   (400 INVALID_ARGUMENT, 401 UNAUTHENTICATED, 403 PERMISSION_DENIED, 404 NOT_FOUND, 409 ABORTED,
+ *   416 OUT_OF_RANGE, 429 RESOURCE_EXHAUSTED, 499 CANCELLED, 501 UNIMPLEMENTED, 503 UNAVAILABLE,
+ *   504 DEADLINE_EXCEEDED, other 4xx FAILED_PRECONDITION, other 5xx INTERNAL, anything else UNKNOWN);
+ * - a `google.rpc.Status` in proto3 JSON: `{ "code": 5, "message", "details": [...] }`; and
+ *   google-gax's fallback form, whose `code` is an HTTP status (100–599), mapped through the same
+ *   table: `{ "code": 400, "message", "details": [...] }`;
  * - a Connect error `{ "code": "not_found", "message", "details": [{ "type": "google.rpc.ErrorInfo",
  *   "value": "<base64>", "debug": ... }] }`, alone or as the `error` of an end-stream message
- *   `{ "error", "metadata" }`.
+ *   `{ "error", "metadata" }`;
+ * - a REST API's error body, as the popular sandbox APIs send it: `{ "message", "code": 404 }` (E2B),
+ *   `{ "statusCode": 404, "error": "Not Found", "message": "..." | ["...", "..."] }` (NestJS, Daytona),
+ *   `{ "status": 404, "message" }`: the HTTP status it names (`code` when it is an integer from 100 to
+ *   599, else `statusCode` or `status`) through the same table, the message (a list joined with `, `,
+ *   its first 100 entries), no details. Beside a numeric `statusCode` or `status`, a string `code` is
+ *   the API's own error name (Daytona's `"Not Found"`), not a gRPC code. A `statusCode` that is not an
+ *   integer from 100 to 599 is not read (the body is then read as if it were absent); a `message` of
+ *   another type is left out;
+ * - any of these as the first element of a JSON array (Google's REST server-streaming responses).
  *
  * Details decode to the very shapes the binary trailer gives, promoted the same way (`reason`,
  * `retryDelay`, `fieldViolations`, `requestId`...). Proto3 JSON details may name fields in lowerCamel
- * or as in the `.proto`, write int64 as a number or a string and a Duration as `"1.500s"`. A detail
- * of a type this package does not know, or whose JSON does not fit its type, is
- * `{ type: "Unknown", typeUrl, value: <empty>, json: <the detail as sent> }`; a Connect detail keeps
- * its bytes in `value` instead. `message` is the body's (`""` when it has none).
+ * or as in the `.proto`, write int64 as a number or a string and a Duration as `"1.500s"` (`"-0s"`
+ * is 0). A detail of a type this package does not know, or whose JSON does not fit its type, is
+ * `{ type: "Unknown", typeUrl, value: <empty>, json }`, `json` a plain-data copy of the detail as
+ * sent, taken at once and bounded (64 levels, 10,000 values, cycles cut: `JSON.stringify` can always
+ * write it); a Connect detail keeps its bytes in `value` instead. `message` is the body's (`""` when
+ * it has none).
  *
- * Returns `undefined` for text that is not JSON and for JSON of none of these shapes. Never throws;
- * time is linear in the input (`JSON.parse` and one pass over the details).
+ * Returns `undefined` for text that is not JSON and for JSON of none of these shapes (a body without
+ * a valid code among them: `fromResponse`, which knows the HTTP status, still reads its message).
+ * Never throws; time is linear in the input (`JSON.parse` and one pass over the details).
  *
  * @example
  * ```ts

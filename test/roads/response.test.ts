@@ -2,6 +2,8 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import vm from "node:vm";
+import { ConnectError, createClient } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-web";
 import { build } from "esbuild";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -18,7 +20,7 @@ import {
   STATUS_DETAILS_KEY,
   type StatusDetail,
 } from "../../src/index.js";
-import { decodeGrpcWebText, percentDecode } from "../../src/roads/response.js";
+import { decodeGrpcWebText, percentDecode, readResponseFailure } from "../../src/roads/response.js";
 import {
   encodeStatus,
   type StatusInit,
@@ -30,6 +32,7 @@ import { fieldsOf } from "../support/fields.js";
 import { throwingProxy } from "../support/hostile.js";
 import { producibleClasses, roadCases } from "../support/roads/failures.js";
 import { serviceError } from "../support/transport.js";
+import { SandboxService } from "../support/transports/gen/sandbox_pb.js";
 import { type HttpServer, type ScriptedResponse, startHttpServer } from "../support/transports/http.js";
 
 let server: HttpServer;
@@ -764,6 +767,442 @@ describe("the pieces", () => {
     expect(percentDecode("%41%62%c3%a9")).toBe("Abé");
     expect(percentDecode("100%")).toBe("100%");
     expect(percentDecode("%4")).toBe("%4");
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// JSON bodies that name no valid code, REST bodies, and what every Failure carries
+// ---------------------------------------------------------------------------------------------
+
+/** Has the loopback server answer `status` with a JSON `body`, and fetches it. */
+function servedJson(status: number, body: unknown, statusText?: string): Promise<Response> {
+  return served({
+    status,
+    statusText,
+    headers: { "content-type": "application/json" },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+}
+
+describe("a JSON body whose code is missing, invalid or OK, on a response that failed", () => {
+  it("takes the code from the HTTP status, as gRPC maps it, and keeps the body's message (connect-es's fallback)", async () => {
+    const cases: [number, unknown, GrpcCode][] = [
+      [429, { code: "wrong code", message: "Not permitted" }, GrpcCode.UNAVAILABLE],
+      [503, { code: "ok", message: "Not permitted" }, GrpcCode.UNAVAILABLE],
+      [400, { code: 0, message: "Not permitted" }, GrpcCode.INTERNAL],
+      [403, { message: "Not permitted" }, GrpcCode.PERMISSION_DENIED],
+      [404, { code: 99, message: "Not permitted" }, GrpcCode.UNIMPLEMENTED],
+      [500, { code: null, message: "Not permitted" }, GrpcCode.UNKNOWN],
+    ];
+    for (const [status, body, code] of cases) {
+      const error = await fromResponse(await servedJson(status, body), { scope: "general" });
+      expect(error.grpcCode, JSON.stringify(body)).toBe(code);
+      expect(error.message).toContain("Not permitted");
+      expect(error.message).not.toContain(`HTTP ${status}`);
+    }
+  });
+
+  it("gives an AIP-193 body whose status is OK, or names no code, the HTTP status through google-gax's table", async () => {
+    const ok = await servedJson(400, { error: { code: 400, status: "OK", message: "bad" } });
+    expect(await fromResponse(ok, { scope: "general" })).toMatchObject({
+      grpcCode: GrpcCode.INVALID_ARGUMENT,
+      message: "operation failed: bad",
+    });
+    const none = await servedJson(404, { error: { message: "no such thing" } });
+    expect(await fromResponse(none, { sandboxId: "sb-1" })).toMatchObject({
+      name: "SandboxNotFoundError",
+      grpcCode: GrpcCode.NOT_FOUND,
+    });
+    const bogus = await servedJson(429, { error: { status: "BOGUS", message: "slow" } });
+    expect((await fromResponse(bogus)).grpcCode).toBe(GrpcCode.RESOURCE_EXHAUSTED);
+  });
+
+  it("keeps the body's details, and says HTTP <status> <statusText> for a body without a message", async () => {
+    const body = { code: "bogus", details: toStatusJson(DRAINING, { form: "connect" }).details };
+    const error = await fromResponse(await servedJson(503, body, "Service Unavailable"), {
+      operation: "exec",
+    });
+    expect(error).toMatchObject({
+      grpcCode: GrpcCode.UNAVAILABLE,
+      reason: Reason.RUNNER_SHARD_RETIRING,
+      retryDelay: 750,
+      message: "Service unavailable: HTTP 503 Service Unavailable",
+    });
+    const empty = await fromResponse(await servedJson(502, {}, "Bad Gateway"), { scope: "general" });
+    expect(empty.message).toBe("Service unavailable: HTTP 502 Bad Gateway");
+  });
+
+  it("keeps what it can of a body whose message or details have the wrong type", async () => {
+    const wrongMessage = await servedJson(
+      503,
+      { code: "unavailable", message: { text: "x" } },
+      "Service Unavailable",
+    );
+    expect(await fromResponse(wrongMessage, { operation: "exec" })).toMatchObject({
+      grpcCode: GrpcCode.UNAVAILABLE,
+      message: "Service unavailable: UNAVAILABLE",
+    });
+    const wrongDetails = await servedJson(404, { code: "not_found", message: "gone", details: "none" });
+    expect(await fromResponse(wrongDetails, { scope: "general" })).toMatchObject({
+      grpcCode: GrpcCode.NOT_FOUND,
+      message: "operation failed: gone",
+      details: [],
+    });
+  });
+
+  it("reads a body that names its code but no message as every road does: the code's name", async () => {
+    const error = await fromResponse(await servedJson(403, { code: "permission_denied" }, "Forbidden"));
+    expect(error).toMatchObject({
+      grpcCode: GrpcCode.PERMISSION_DENIED,
+      message: "Permission denied: PERMISSION_DENIED",
+    });
+    // SPEC §5: an empty server message reads as the code's name, not as the HTTP status line.
+    expect(error.message).not.toContain("HTTP 403");
+  });
+
+  it("gives what a real connect-es client of the same server gives (connect-web over fetch)", async () => {
+    const bodies: [number, unknown][] = [
+      [429, { code: "wrong code", message: "Not permitted" }],
+      [503, { code: "ok", message: "Not permitted" }],
+      [403, { message: "Not permitted" }],
+      [404, { code: "not_found", message: "gone" }],
+    ];
+    const client = createClient(SandboxService, createConnectTransport({ baseUrl: server.url }));
+    for (const [status, body] of bodies) {
+      server.respond = {
+        status,
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      };
+      const thrown = await client.getSandbox({ sandboxId: "sb-1" }).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(thrown).toBeInstanceOf(ConnectError);
+      const viaConnect = fromGrpcStatus(thrown, { operation: "GetSandbox" });
+      const viaFetch = await fromResponse(await servedJson(status, body), { operation: "GetSandbox" });
+      expect(viaFetch.name, JSON.stringify(body)).toBe(viaConnect.name);
+      expect(viaFetch.grpcCode).toBe(viaConnect.grpcCode);
+      expect(viaFetch.message).toBe(viaConnect.message);
+    }
+  });
+});
+
+describe("REST error bodies (E2B, NestJS, Daytona)", () => {
+  it("maps E2B's 404 { code: 404, message } to NOT_FOUND with its message", async () => {
+    const response = await servedJson(404, { code: 404, message: "Sandbox not found" }, "Not Found");
+    const error = await fromResponse(response, { scope: "general" });
+    expect(error).toMatchObject({
+      grpcCode: GrpcCode.NOT_FOUND,
+      message: "operation failed: Sandbox not found",
+    });
+  });
+
+  it.each([
+    [404, { code: 404, message: "Sandbox not found" }, GrpcCode.NOT_FOUND, "Sandbox not found"],
+    [
+      400,
+      { statusCode: 400, error: "Bad Request", message: ["image must be a string", "cpu must be positive"] },
+      GrpcCode.INVALID_ARGUMENT,
+      "image must be a string, cpu must be positive",
+    ],
+    [
+      404,
+      { statusCode: 404, code: "Not Found", message: "Sandbox sb-1 not found", errorCode: "NOT_FOUND" },
+      GrpcCode.NOT_FOUND,
+      "Sandbox sb-1 not found",
+    ],
+    [429, { status: 429, message: "rate limited" }, GrpcCode.RESOURCE_EXHAUSTED, "rate limited"],
+    [502, { statusCode: 502, message: "upstream" }, GrpcCode.INTERNAL, "upstream"],
+    [409, { code: 409, message: "exists" }, GrpcCode.ABORTED, "exists"],
+  ] as const)("HTTP %i %j", async (status, body, code, message) => {
+    const failure = await readResponseFailure(await servedJson(status, body));
+    expect(failure).toMatchObject({ code, rawMessage: message, httpStatus: status });
+    expect(failure.body).toEqual(body);
+    expect((await fromResponse(await servedJson(status, body), { scope: "general" })).message).toBe(
+      `operation failed: ${message}`,
+    );
+  });
+
+  it("says HTTP <status> <statusText> for a REST body without a message, the code from the status it names", async () => {
+    const response = await servedJson(404, { statusCode: 404, error: "Not Found" }, "Not Found");
+    expect(await fromResponse(response, { scope: "general" })).toMatchObject({
+      grpcCode: GrpcCode.NOT_FOUND,
+      message: "operation failed: HTTP 404 Not Found",
+    });
+  });
+
+  it("gives no body for the gRPC statuses' own JSON forms, and the body for a REST one", async () => {
+    const aip193 = await readResponseFailure(toResponse(DRAINING, { protocol: "aip193" }));
+    const connect = await readResponseFailure(toResponse(DRAINING, { protocol: "connect" }));
+    expect(aip193.body).toBeUndefined();
+    expect(connect.body).toBeUndefined();
+    const rest = await readResponseFailure(new Response('{"code":404,"message":"x"}', { status: 404 }));
+    expect(rest.body).toEqual({ code: 404, message: "x" });
+  });
+});
+
+describe("every Failure that fromResponse reads carries the response's HTTP status", () => {
+  it.each([
+    ["AIP-193", () => toResponse(DRAINING, { protocol: "aip193" }), 503],
+    ["Connect", () => toResponse(DRAINING, { protocol: "connect" }), 503],
+    ["gRPC-web, trailers-only", () => toResponse(DRAINING, { protocol: "grpc-web" }), 200],
+    ["gRPC-web, trailer frame", () => toResponse(DRAINING, { protocol: "grpc-web", trailers: "body" }), 200],
+    ["a REST body", () => new Response('{"statusCode":404}', { status: 404 }), 404],
+    ["a codeless body", () => new Response('{"message":"x"}', { status: 429 }), 429],
+    ["an HTML page", () => new Response("<h1>502</h1>", { status: 502 }), 502],
+    ["a success", () => new Response("{}", { status: 200 }), 200],
+    [
+      "a gRPC-web body without trailers",
+      () => new Response(frame(0, "x"), { status: 200, headers: { "content-type": "application/grpc-web" } }),
+      200,
+    ],
+    [
+      "a Connect stream",
+      () =>
+        new Response(frame(2, '{"error":{"code":"internal"}}'), {
+          status: 200,
+          headers: { "content-type": "application/connect+json" },
+        }),
+      200,
+    ],
+    [
+      "a gRPC-web error status on an HTTP error",
+      () =>
+        new Response(null, {
+          status: 401,
+          headers: { "content-type": "application/grpc-web", "grpc-status": "8" },
+        }),
+      401,
+    ],
+  ] as const)("%s", async (_what, make, status) => {
+    expect((await readResponseFailure(make())).httpStatus).toBe(status);
+    // And through a real server and fetch.
+    expect((await readResponseFailure(await throughServer(make()))).httpStatus).toBe(status);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Ported from connect-es's response validation, trailer status and end-stream tests
+// ---------------------------------------------------------------------------------------------
+
+describe("the cases of connect-es's own reader tests", () => {
+  it("reads grpc-status on any 2xx gRPC-web response as in protocol (validate-response)", async () => {
+    for (let status = 200; status < 300; status++) {
+      const response = new Response(null, {
+        status,
+        headers: {
+          "content-type": "application/grpc-web",
+          "grpc-status": "8",
+          "grpc-message": "out of space",
+        },
+      });
+      expect(await fromResponse(response, { scope: "general" }), String(status)).toMatchObject({
+        grpcCode: GrpcCode.RESOURCE_EXHAUSTED,
+        message: "operation failed: out of space",
+      });
+    }
+  });
+
+  it("honours the HTTP error code of a gRPC-web response without grpc-status: 429 is UNAVAILABLE, HTTP 429", async () => {
+    const response = await served({
+      status: 429,
+      statusText: "",
+      headers: { "content-type": "application/grpc-web" },
+    });
+    expect(await fromResponse(response, { scope: "general" })).toMatchObject({
+      grpcCode: GrpcCode.UNAVAILABLE,
+      message: expect.stringContaining("HTTP 429"),
+    });
+  });
+
+  it("reads a Connect unary error with a binary body, or a JSON one without a body, by its HTTP status: 400 is INTERNAL", async () => {
+    for (const type of ["application/proto", "application/json"]) {
+      const response = await served({ status: 400, statusText: "", headers: { "content-type": type } });
+      expect(await fromResponse(response, { scope: "general" }), type).toMatchObject({
+        grpcCode: GrpcCode.INTERNAL,
+        message: expect.stringMatching(/^operation failed: HTTP 400\b/),
+      });
+    }
+  });
+
+  it("percent-decodes grpc-message as connect-es's trailer-status test writes it", async () => {
+    const response = await served({
+      status: 200,
+      headers: {
+        "content-type": "application/grpc-web",
+        "grpc-status": "8",
+        "grpc-message": "soir%C3%A9e%20%F0%9F%8E%89",
+      },
+    });
+    expect((await fromResponse(response, { scope: "general" })).message).toBe("operation failed: soirée 🎉");
+  });
+
+  it("reads an end-stream message's error and its metadata (end-stream)", async () => {
+    const endStream = {
+      error: { code: "resource_exhausted", message: "my bad" },
+      metadata: { foo: ["baz", "bar"], "retry-after-ms": ["40"] },
+    };
+    const response = await served({
+      status: 200,
+      headers: { "content-type": "application/connect+json" },
+      body: frame(0x02, JSON.stringify(endStream)),
+    });
+    expect(await fromResponse(response, { scope: "general" })).toMatchObject({
+      grpcCode: GrpcCode.RESOURCE_EXHAUSTED,
+      message: "operation failed: my bad",
+      retryDelay: 40,
+    });
+  });
+
+  it("says the status could not be read for a malformed end-stream message, never that the stream succeeded", async () => {
+    for (const payload of [
+      '{"metadata": false}',
+      '{"metadata": {"foo": "bar"}}',
+      '{"error": "bad"}',
+      "[]",
+      "not json",
+    ]) {
+      const response = await served({
+        status: 200,
+        headers: { "content-type": "application/connect+json" },
+        body: frame(0x02, payload),
+      });
+      const error = await fromResponse(response, { scope: "general" });
+      expect(error.grpcCode, payload).toBe(GrpcCode.UNKNOWN);
+      expect(error.message).toMatch(/status could not be read .*malformed/);
+    }
+  });
+
+  it("takes an end-stream error whose code is invalid as UNKNOWN with its message (connect-es's parse fallback)", async () => {
+    const response = await served({
+      status: 200,
+      headers: { "content-type": "application/connect+json" },
+      body: frame(0x02, '{"error": {"code": "wrong code", "message": "my bad"}}'),
+    });
+    expect(await fromResponse(response, { scope: "general" })).toMatchObject({
+      grpcCode: GrpcCode.UNKNOWN,
+      message: "operation failed: my bad",
+    });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// maxBodyBytes, and trailers past it
+// ---------------------------------------------------------------------------------------------
+
+describe("maxBodyBytes must be a positive finite number", () => {
+  it.each([Infinity, -Infinity, Number.NaN, 0, -1, "1024", null, true])(
+    "rejects %s with a RangeError, reading nothing",
+    async (limit) => {
+      const response = toResponse(DRAINING, { protocol: "aip193" });
+      const mapping = fromResponse(response, { maxBodyBytes: limit as number });
+      await expect(mapping).rejects.toThrow(RangeError);
+      await expect(mapping).rejects.toThrow(/maxBodyBytes must be a positive finite number/);
+      expect(response.bodyUsed).toBe(false);
+    },
+  );
+
+  it("takes any positive finite number, a fraction as whole bytes, and no limit at all as the default", async () => {
+    const body = JSON.stringify(toStatusJson(DRAINING, { form: "aip193" }));
+    const response = () =>
+      new Response(body, { status: 503, headers: { "content-type": "application/json" } });
+    expect((await fromResponse(response(), { maxBodyBytes: body.length - 0.5 })).retryDelay).toBe(750);
+    expect((await fromResponse(response(), { maxBodyBytes: 0.5 })).retryDelay).toBeUndefined();
+    expect((await fromResponse(response(), { maxBodyBytes: undefined })).retryDelay).toBe(750);
+    expect((await fromResponse(response(), {})).retryDelay).toBe(750);
+  });
+
+  it("never rejects for a context whose maxBodyBytes cannot be read: the default stands", async () => {
+    const context = Object.defineProperty({}, "maxBodyBytes", {
+      get: () => {
+        throw new Error("hostile");
+      },
+    });
+    expect((await fromResponse(toResponse(DRAINING, { protocol: "aip193" }), context)).retryDelay).toBe(750);
+  });
+});
+
+describe("a stream whose trailers were never read says its status could not be read", () => {
+  const blob = encodeStatus(DRAINING);
+  const trailers = `grpc-status:14\r\ngrpc-message:draining\r\n${STATUS_DETAILS_KEY}:${unpadded(blob)}\r\n`;
+  const body = [frame(0, new Uint8Array(64)), frame(0x80, trailers)];
+  const length = body.reduce((sum, part) => sum + part.length, 0);
+
+  it("gRPC-web, binary and -text: a trailer frame past maxBodyBytes", async () => {
+    for (const text of [false, true]) {
+      const parts = text ? body.map((part) => new TextEncoder().encode(base64(part))) : body;
+      const size = parts.reduce((sum, part) => sum + part.length, 0);
+      const send = () =>
+        served({
+          status: 200,
+          headers: { "content-type": text ? "application/grpc-web-text" : "application/grpc-web+proto" },
+          body: parts,
+        });
+      expect((await fromResponse(await send(), { maxBodyBytes: size })).retryDelay).toBe(750);
+      const cut = await fromResponse(await send(), { maxBodyBytes: size - 10 });
+      expect(cut.grpcCode).toBe(GrpcCode.UNKNOWN);
+      expect(cut.message).toContain(
+        `the status could not be read (HTTP 200 OK): the body was cut short at the read limit (maxBodyBytes: ${size - 10}) before its trailers`,
+      );
+      expect(cut.message).not.toMatch(/reported success/);
+    }
+  });
+
+  it("a Connect stream whose end-stream message lies past maxBodyBytes", async () => {
+    const response = await served({
+      status: 200,
+      headers: { "content-type": "application/connect+json" },
+      body: [frame(0, "{}"), frame(0x02, JSON.stringify({ error: { code: "unavailable", message: "x" } }))],
+    });
+    const error = await fromResponse(response, { maxBodyBytes: 8 });
+    expect(error.grpcCode).toBe(GrpcCode.UNKNOWN);
+    expect(error.message).toMatch(
+      /status could not be read .* cut short at the read limit \(maxBodyBytes: 8\)/,
+    );
+  });
+
+  it("a body that broke off before its trailers, and one the signal stopped", async () => {
+    const broken = await served({
+      status: 200,
+      headers: { "content-type": "application/grpc-web+proto" },
+      body: [body[0] as Uint8Array],
+      end: "destroy",
+    });
+    expect((await fromResponse(broken)).message).toMatch(
+      /status could not be read .* broke off before its trailers/,
+    );
+    const stalled = await served({
+      status: 200,
+      headers: { "content-type": "application/grpc-web+proto" },
+      body: [body[0] as Uint8Array],
+      end: "never",
+    });
+    const controller = new AbortController();
+    const mapping = fromResponse(stalled, { signal: controller.signal });
+    setTimeout(() => controller.abort(), 20);
+    expect((await mapping).message).toMatch(/status could not be read .*\(the signal aborted\)/);
+  });
+
+  it("still reads the status in the headers of a response whose body was cut", async () => {
+    const response = await served({
+      status: 200,
+      headers: { "content-type": "application/grpc-web+proto", "grpc-status": "5", "grpc-message": "gone" },
+      body,
+    });
+    expect(await fromResponse(response, { maxBodyBytes: length - 10, scope: "general" })).toMatchObject({
+      grpcCode: GrpcCode.NOT_FOUND,
+      message: "operation failed: gone",
+    });
+  });
+
+  it("still says a complete stream without an error status reported success", async () => {
+    const ok = await served({
+      status: 200,
+      headers: { "content-type": "application/grpc-web+proto" },
+      body: [frame(0, new Uint8Array(3)), frame(0x80, "grpc-status:0\r\n")],
+    });
+    expect((await fromResponse(ok, { maxBodyBytes: 1024 })).message).toMatch(/reported success/);
   });
 });
 

@@ -4,6 +4,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   fromGrpcStatus,
+  fromResponse,
   GrpcCode,
   type MappingContext,
   type ParsedStatus,
@@ -198,7 +199,9 @@ function statusFor(form: "aip193" | "connect"): fc.Arbitrary<StatusInit & { deta
           ),
           value: fc.uint8Array({ maxLength: 8 }),
         })
-      : fc.jsonValue().map((extra) => {
+      : // Through JSON and back: fc.jsonValue() may hold -0, which JSON writes as 0.
+        fc.jsonValue().map((value) => {
+          const extra: unknown = JSON.parse(JSON.stringify(value));
           const json = { "@type": "type.googleapis.com/acme.v1.Trace", extra };
           return { type: "Unknown" as const, typeUrl: json["@type"], value: new Uint8Array(0), json };
         });
@@ -420,6 +423,26 @@ describe("toResponse", () => {
     expect(new Uint8Array(Buffer.from(await response.text(), "base64"))).toEqual(binary);
   });
 
+  it("grpc-web: percent-encodes the spaces a message starts and ends with, which HTTP would trim", async () => {
+    for (const message of [" x ", "  padded both  ", "\tx ", "   ", " inner spaces stay "]) {
+      const status = { code: GrpcCode.INTERNAL, message };
+      const headers = toResponse(status, { protocol: "grpc-web" }).headers.get("grpc-message") as string;
+      expect(headers.startsWith(" ") || headers.endsWith(" "), JSON.stringify(headers)).toBe(false);
+      for (const trailers of ["headers", "body"] as const) {
+        for (const encoding of ["binary", "text"] as const) {
+          const response = toResponse(status, { protocol: "grpc-web", trailers, encoding });
+          const error = await fromResponse(response, { scope: "general" });
+          expect(error.message, `${JSON.stringify(message)} ${trailers} ${encoding}`).toBe(
+            `operation failed: ${message}`,
+          );
+        }
+      }
+    }
+    expect(
+      toResponse({ code: 14, message: " x  y " }, { protocol: "grpc-web" }).headers.get("grpc-message"),
+    ).toBe("%20x  y%20");
+  });
+
   it("adds the caller's headers, such as a Retry-After hint", () => {
     for (const protocol of ["aip193", "connect", "grpc-web"] as const) {
       const response = toResponse(STATUS, { protocol, headers: { "retry-after": "3" } });
@@ -484,6 +507,57 @@ describe("the kit refuses what it cannot write", () => {
     expect(toStatusJson({ code: 2, details: [misfit] }, { form: "aip193" }).error.details).toEqual([
       misfit.json,
     ]);
+  });
+
+  it("an Unknown detail whose json no JSON body can carry: the kit's TypeError, never JSON.stringify's", () => {
+    const cyclic: Record<string, unknown> = { "@type": "type.googleapis.com/acme.v1.Trace" };
+    cyclic.self = cyclic;
+    let deep: unknown = 0;
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    const cases: [string, unknown, RegExp][] = [
+      ["cyclic", cyclic, /refers to itself/],
+      ["very deep", { "@type": "type.googleapis.com/acme.v1.Trace", deep }, /deeper than 64 levels/],
+      ["a bigint", { "@type": "type.googleapis.com/acme.v1.Trace", n: 1n }, /bigint/],
+      [
+        "a throwing getter",
+        Object.defineProperty({ "@type": "type.googleapis.com/acme.v1.Trace" }, "x", {
+          get: () => {
+            throw new Error("hostile");
+          },
+          enumerable: true,
+        }),
+        /threw/,
+      ],
+    ];
+    for (const [what, json, reason] of cases) {
+      const detail: StatusDetail = {
+        type: "Unknown",
+        typeUrl: "type.googleapis.com/acme.v1.Trace",
+        value: new Uint8Array(0),
+        json,
+      };
+      const error = new SandboxUnavailableError("draining", { details: [detail] });
+      for (const protocol of ["aip193", "connect"] as const) {
+        const send = () => toResponse(error, { protocol });
+        expect(send, `${what} (${protocol})`).toThrow(TypeError);
+        expect(send).toThrow(reason);
+        expect(send).toThrow(
+          /^toResponse: details\[0\] is an Unknown detail whose json is not plain JSON data/,
+        );
+        const form = protocol;
+        expect(() => toStatusJson(error, { form }), what).toThrow(
+          /^toStatusJson: details\[0\].*not plain JSON data/,
+        );
+      }
+    }
+  });
+
+  it("writes a copy of an Unknown detail's json, never the caller's object", () => {
+    const json = { "@type": "type.googleapis.com/acme.v1.Trace", n: 1 };
+    const detail: StatusDetail = { type: "Unknown", typeUrl: json["@type"], value: new Uint8Array(0), json };
+    const written = toStatusJson({ code: 2, details: [detail] }, { form: "aip193" }).error.details?.[0];
+    expect(written).toEqual(json);
+    expect(written).not.toBe(json);
   });
 
   it("writes an Unknown detail that came as bytes into AIP-193 as its type URL and base64 value", () => {

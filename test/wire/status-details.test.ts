@@ -1,4 +1,5 @@
 import { Metadata } from "@grpc/grpc-js";
+import type { RpcError } from "@protobuf-ts/runtime-rpc";
 import { describe, expect, it } from "vitest";
 import { parseStatusDetails, STATUS_DETAILS_KEY, type StatusDetail } from "../../src/wire/status-details.js";
 import {
@@ -9,7 +10,10 @@ import {
   requestInfo,
   retryInfo,
 } from "../support/encoder.js";
-import { throwingProxy } from "../support/hostile.js";
+import { boom, throwingProxy } from "../support/hostile.js";
+import { startGrpcJsServer } from "../support/transports/grpc-js.js";
+import { protobufTsClients } from "../support/transports/protobuf-ts.js";
+import { failWith } from "../support/transports/script.js";
 import { summarise, vectors } from "../support/vectors.js";
 
 function hex(text: string): Uint8Array {
@@ -336,6 +340,32 @@ describe("inputs", () => {
     expect(parseStatusDetails(proxy as never)).toBeUndefined();
   });
 
+  it("reads protobuf-ts's plain-record metadata: the trailer's base64 value, or a list of values", () => {
+    const base64 = Buffer.from(good).toString("base64");
+    const other = Buffer.from(encodeStatusBlob(7, "second", [])).toString("base64");
+    expect(parseStatusDetails({ [STATUS_DETAILS_KEY]: base64 })?.reason).toBe("R");
+    expect(
+      parseStatusDetails({ "content-type": "application/grpc", [STATUS_DETAILS_KEY]: [other, base64] })
+        ?.reason,
+    ).toBe("R");
+    expect(
+      parseStatusDetails({ [STATUS_DETAILS_KEY]: ["not base64!", base64.replace(/=+$/, "")] })?.message,
+    ).toBe("found");
+    // Header names are case-insensitive; a record without the trailer has no status.
+    expect(parseStatusDetails({ "Grpc-Status-Details-Bin": base64 })?.reason).toBe("R");
+    expect(parseStatusDetails({ "grpc-status": "5", "grpc-message": "found" })).toBeUndefined();
+    // Its key is data: a record inherits nothing that could answer for it.
+    expect(parseStatusDetails(Object.create({ [STATUS_DETAILS_KEY]: base64 }))).toBeUndefined();
+  });
+
+  it("never throws on a record whose trailer, or one of its values, throws on reading", () => {
+    const record = Object.defineProperty({}, STATUS_DETAILS_KEY, { get: boom, enumerable: true });
+    expect(parseStatusDetails(record)).toBeUndefined();
+    const values = Object.defineProperty(["", Buffer.from(good).toString("base64")], 0, { get: boom });
+    // A value whose reading throws is passed over, as in any list.
+    expect(parseStatusDetails({ [STATUS_DETAILS_KEY]: values as string[] })?.reason).toBe("R");
+  });
+
   it("passes over a value whose reading throws and still reads the values after it", () => {
     const values: unknown[] = [new Uint8Array(0), good];
     Object.defineProperty(values, 0, {
@@ -503,5 +533,37 @@ describe("byte inputs of every kind (SPEC §14's bad input)", () => {
     const spaced = text.replace(/(.{8})/g, "$1 \n");
     expect(parseStatusDetails(spaced)?.reason).toBe("R");
     expect(parseStatusDetails(`${text.slice(0, 10)}*${text.slice(10)}`)).toBeUndefined();
+  });
+});
+
+describe("the trailers a real protobuf-ts client hands over", () => {
+  it("reads RpcError.meta, protobuf-ts's plain record of a grpc-js server's trailers", async () => {
+    const failure = {
+      code: 14,
+      message: "draining",
+      details: [
+        { type: "ErrorInfo", reason: "R", domain: "d", metadata: { shard: "s-1" } },
+        { type: "RetryInfo", retryDelay: 750 },
+      ] satisfies StatusDetail[],
+    };
+    const server = await startGrpcJsServer(failWith(failure));
+    const clients = protobufTsClients(server.address);
+    try {
+      const error = await clients.sandbox.getSandbox({ sandboxId: "sb-1" }).then(
+        () => undefined,
+        (thrown: unknown) => thrown as RpcError,
+      );
+      expect(error?.meta[STATUS_DETAILS_KEY]).toBeTypeOf("string");
+      expect(parseStatusDetails(error?.meta)).toMatchObject({
+        code: 14,
+        message: "draining",
+        reason: "R",
+        metadata: { shard: "s-1" },
+        retryDelay: 750,
+      });
+    } finally {
+      clients.close();
+      await server.close();
+    }
   });
 });

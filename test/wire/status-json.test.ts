@@ -1,8 +1,10 @@
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { GoogleError } from "google-gax";
+import { describe, expect, it, vi } from "vitest";
 import {
+  fromGrpcStatus,
   GrpcCode,
   MAX_DETAILS,
   type ParsedStatus,
@@ -11,7 +13,8 @@ import {
   type StatusDetail,
 } from "../../src/index.js";
 import { encodeStatus } from "../../src/testing/index.js";
-import { readStatusJson } from "../../src/wire/status-json.js";
+import { MAX_JSON_DEPTH, MAX_JSON_VALUES, snapshotJson } from "../../src/wire/detail-objects.js";
+import { readStatusJson, type StatusJsonBody } from "../../src/wire/status-json.js";
 import { encodeMessage } from "../support/encoder.js";
 import { boom, throwingProxy } from "../support/hostile.js";
 import { summarise } from "../support/vectors.js";
@@ -258,7 +261,9 @@ describe("parseStatusJson refuses what is not an error body, and never throws", 
     ["JSON cut short", '{"error": {"code": 404, "message": "gon'],
     ["JSON with a trailing comma", '{"code": 5,}'],
     ["null", "null"],
-    ["an array", '[{"code": 5}]'],
+    ["an array whose first element is no error body", '[{"ok": true}, {"code": 5}]'],
+    ["an empty array", "[]"],
+    ["an array of arrays", '[[{"code": 5}]]'],
     ["a number", "404"],
     ["a string", '"NOT_FOUND"'],
     ["an empty object", "{}"],
@@ -320,9 +325,17 @@ describe("parseStatusJson refuses what is not an error body, and never throws", 
     expect(parseStatusJson(inDetail)?.details[0]?.type).toBe("Unknown");
   });
 
-  it("refuses a 50 MB array or string without parsing it", () => {
-    expect(parseStatusJson(`[${"0,".repeat(25_000_000)}0]`)).toBeUndefined();
-    expect(parseStatusJson(`"${"x".repeat(50_000_000)}"`)).toBeUndefined();
+  it("refuses a 50 MB array of no objects or a 50 MB string without parsing it", () => {
+    const numbers = `[${"0,".repeat(25_000_000)}0]`;
+    const text = `"${"x".repeat(50_000_000)}"`;
+    const parse = vi.spyOn(JSON, "parse");
+    try {
+      expect(parseStatusJson(numbers)).toBeUndefined();
+      expect(parseStatusJson(text)).toBeUndefined();
+      expect(parse).not.toHaveBeenCalled();
+    } finally {
+      parse.mockRestore();
+    }
   });
 
   it("never throws on any JSON value, any text or any value at all (property)", () => {
@@ -393,5 +406,354 @@ describe("parseStatusJson refuses what is not an error body, and never throws", 
       ),
       { numRuns: 500 },
     );
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// google-gax's other forms, against google-gax itself (cases ported from its GoogleError and
+// gRPC-fallback tests)
+// ---------------------------------------------------------------------------------------------
+
+/** What google-gax's `GoogleError.parseHttpError` reads of a body (it rewrites its input: a copy). */
+function gax(body: unknown): { code: number | undefined; message: string; reason?: string; domain?: string } {
+  return GoogleError.parseHttpError(structuredClone(body)) as never;
+}
+
+describe("parseStatusJson reads google-gax's other forms as google-gax does", () => {
+  const errorInfo = {
+    "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+    reason: "SERVICE_DISABLED",
+    domain: "googleapis.com",
+    metadata: { service: "translate.googleapis.com", consumer: "projects/123" },
+  };
+  const help = {
+    "@type": "type.googleapis.com/google.rpc.Help",
+    links: [
+      {
+        description: "Google developers console API activation",
+        url: "https://console.developers.google.com",
+      },
+    ],
+  };
+  const disabled = {
+    error: {
+      code: 403,
+      message: "Cloud Translation API has not been used in project 123 before or it is disabled.",
+      status: "PERMISSION_DENIED",
+      details: [help, errorInfo, { "@type": "type.googleapis.com/Custom" }],
+    },
+  };
+
+  it("reads an array whose first element is an error body (REST server streaming), as parseHttpError([json])", () => {
+    for (const input of [
+      [disabled],
+      JSON.stringify([disabled]),
+      ` [\n ${JSON.stringify(disabled)}, {"x": 1}]`,
+    ]) {
+      const parsed = parseStatusJson(input) as ParsedStatus;
+      const oracle = gax([disabled]);
+      expect(parsed.code).toBe(oracle.code);
+      expect(parsed.code).toBe(GrpcCode.PERMISSION_DENIED);
+      expect(parsed.message).toBe(oracle.message);
+      expect(parsed).toMatchObject({ reason: oracle.reason, domain: oracle.domain });
+      expect(parsed.metadata).toEqual(errorInfo.metadata);
+      expect(parsed.details.map((d) => d.type)).toEqual(["Help", "ErrorInfo", "Unknown"]);
+    }
+    // Every shape may come first in the array: a proto3 Status, a Connect error, a REST body.
+    expect(parseStatusJson([{ code: 5, message: "gone" }])?.code).toBe(GrpcCode.NOT_FOUND);
+    expect(parseStatusJson('[{"code": "unavailable"}]')?.code).toBe(GrpcCode.UNAVAILABLE);
+    expect(parseStatusJson([{ statusCode: 429, message: "slow" }])?.code).toBe(GrpcCode.RESOURCE_EXHAUSTED);
+  });
+
+  it("reads google-gax's fallback form: an HTTP status in code, message and details kept (Language API's 400)", () => {
+    const body = {
+      code: 400,
+      message: "3 INVALID_ARGUMENT: One of content, or gcs_content_uri must be set.",
+      details: [
+        {
+          "@type": "type.googleapis.com/google.rpc.BadRequest",
+          fieldViolations: [
+            { field: "document.content", description: "Must have some text content to annotate." },
+          ],
+        },
+      ],
+    };
+    const parsed = parseStatusJson(JSON.stringify(body)) as ParsedStatus;
+    expect(parsed.code).toBe(GrpcCode.INVALID_ARGUMENT);
+    expect(parsed.code).toBe(gax(body).code);
+    expect(parsed.message).toBe(body.message);
+    expect(parsed.fieldViolations).toEqual([
+      { field: "document.content", description: "Must have some text content to annotate." },
+    ]);
+    const read = readStatusJson(body);
+    expect(read).toMatchObject({ shape: "status", httpStatus: 400, rest: undefined });
+  });
+
+  it("maps every HTTP status from 100 to 599 through google-gax's own table, in every form that carries one", () => {
+    for (let status = 100; status <= 599; status++) {
+      const expected = gax({ code: status, message: "m" }).code ?? GrpcCode.UNKNOWN;
+      const forms = [
+        { error: { code: status, message: "m" } },
+        { code: status, message: "m", details: [] },
+        { code: status, message: "m" },
+        { statusCode: status, message: "m" },
+        { status, message: "m" },
+      ];
+      for (const body of forms) expect(parseStatusJson(body)?.code, JSON.stringify(body)).toBe(expected);
+    }
+  });
+
+  it("prefers AIP-193's status over its HTTP code, as google-gax does", () => {
+    const aborted = { error: { code: 409, message: "m", status: "ABORTED" } };
+    const exists = { error: { code: 409, message: "m", status: "ALREADY_EXISTS" } };
+    expect(parseStatusJson(aborted)?.code).toBe(gax(aborted).code);
+    expect(parseStatusJson(exists)?.code).toBe(gax(exists).code);
+    expect(parseStatusJson(exists)?.code).toBe(GrpcCode.ALREADY_EXISTS);
+  });
+
+  it("reports the HTTP status an AIP-193 body names, and none for a proto3 Status or a Connect error", () => {
+    expect(readStatusJson(disabled)).toMatchObject({ shape: "aip193", httpStatus: 403, rest: undefined });
+    expect(readStatusJson({ error: { status: "NOT_FOUND" } })?.httpStatus).toBeUndefined();
+    expect(readStatusJson({ code: 5 })).toMatchObject({ shape: "status", httpStatus: undefined });
+    expect(readStatusJson({ code: "not_found" })).toMatchObject({ shape: "connect", httpStatus: undefined });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// REST error bodies of the sandbox APIs
+// ---------------------------------------------------------------------------------------------
+
+describe("parseStatusJson reads the REST error bodies of sandbox APIs", () => {
+  it.each([
+    ["E2B", { code: 404, message: "Sandbox not found" }, GrpcCode.NOT_FOUND, "Sandbox not found", 404],
+    [
+      "NestJS",
+      { statusCode: 400, error: "Bad Request", message: ["name must be a string", "cpu must be positive"] },
+      GrpcCode.INVALID_ARGUMENT,
+      "name must be a string, cpu must be positive",
+      400,
+    ],
+    [
+      "Daytona (a string code beside statusCode is its own error name)",
+      {
+        statusCode: 404,
+        code: "Not Found",
+        message: "Sandbox sb-1 not found",
+        errorCode: "SANDBOX_NOT_FOUND",
+      },
+      GrpcCode.NOT_FOUND,
+      "Sandbox sb-1 not found",
+      404,
+    ],
+    ["status", { status: 429, message: "slow down" }, GrpcCode.RESOURCE_EXHAUSTED, "slow down", 429],
+    ["a 502", { statusCode: 502, message: "bad gateway" }, GrpcCode.INTERNAL, "bad gateway", 502],
+    ["a 418", { code: 418, message: "teapot" }, GrpcCode.FAILED_PRECONDITION, "teapot", 418],
+  ] as const)("%s", (_name, body, code, message, httpStatus) => {
+    for (const input of [body, JSON.stringify(body)]) {
+      const read = readStatusJson(input);
+      expect(read).toMatchObject({ shape: "rest", code, message, httpStatus, metadata: undefined });
+      expect(read?.status).toMatchObject({ code, message, details: [], reason: undefined });
+      expect(read?.rest).toEqual(body);
+      expect(parseStatusJson(input)?.code).toBe(code);
+    }
+    // The body itself, as given: a catalogue reads its own fields from it.
+    expect(readStatusJson(body)?.rest).toBe(body);
+  });
+
+  it("reads a Spring-style body without a message: the status, no message", () => {
+    const body = { timestamp: "2030-01-01T00:00:00Z", status: 503, error: "Service Unavailable", path: "/x" };
+    expect(readStatusJson(body)).toMatchObject({
+      shape: "rest",
+      code: GrpcCode.UNAVAILABLE,
+      message: undefined,
+    });
+    expect(parseStatusJson(body)?.message).toBe("");
+  });
+
+  it("takes the HTTP status from code when it is one, else from statusCode or status", () => {
+    expect(readStatusJson({ code: 409, statusCode: 400 })).toMatchObject({
+      code: GrpcCode.ABORTED,
+      httpStatus: 409,
+    });
+    expect(readStatusJson({ code: 999, statusCode: 404 })).toMatchObject({
+      code: GrpcCode.NOT_FOUND,
+      httpStatus: 404,
+    });
+    expect(readStatusJson({ code: "5", statusCode: 503 })).toMatchObject({
+      shape: "rest",
+      code: GrpcCode.UNAVAILABLE,
+    });
+    expect(readStatusJson({ code: "not_found", status: 500 })).toMatchObject({ code: GrpcCode.INTERNAL });
+  });
+
+  it("reads a REST body without details, and a code with details that are no list as a REST body", () => {
+    const info = { "@type": "type.googleapis.com/google.rpc.ErrorInfo", reason: "R", domain: "d" };
+    expect(parseStatusJson({ statusCode: 400, message: "m", details: [info] })).toMatchObject({
+      details: [],
+      reason: undefined,
+    });
+    expect(readStatusJson({ code: 400, message: "m", details: { field: "x" } })).toMatchObject({
+      shape: "rest",
+      code: GrpcCode.INVALID_ARGUMENT,
+    });
+  });
+
+  it("falls back, never throws, on bad input", () => {
+    // A statusCode that is no HTTP status is not read: then nothing names a code.
+    for (const statusCode of ["404", 404.5, 99, 600, -404, null, true, [404]]) {
+      expect(parseStatusJson({ statusCode, message: "m" }), String(statusCode)).toBeUndefined();
+    }
+    // ... and a Connect code beside it is read as one.
+    expect(parseStatusJson({ statusCode: "404", code: "not_found" })?.code).toBe(GrpcCode.NOT_FOUND);
+    // A message of the wrong type is left out; entries of a list that are no strings are passed over.
+    for (const message of [42, { text: "x" }, true, [], [1, null]]) {
+      expect(readStatusJson({ statusCode: 404, message })).toMatchObject({
+        code: GrpcCode.NOT_FOUND,
+        message: undefined,
+      });
+    }
+    expect(readStatusJson({ statusCode: 404, message: [1, "a", null, "b"] })?.message).toBe("a, b");
+  });
+
+  it("joins at most 100 entries of a message list, counting the rest, in time linear in nothing more", () => {
+    const message = Array.from({ length: 100_000 }, (_, i) => `field ${i} is wrong`);
+    const text = JSON.stringify({ statusCode: 400, message });
+    const read = readStatusJson(text) as StatusJsonBody;
+    const expected = `${message.slice(0, 100).join(", ")}, … (99900 more)`;
+    expect(read.message).toBe(expected);
+    expect(read.status.message).toBe(expected);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// A leading byte-order mark, "-0s", and what an Unknown detail keeps
+// ---------------------------------------------------------------------------------------------
+
+describe("parseStatusJson: small things that went wrong", () => {
+  it("skips a leading byte-order mark, and only a leading one", () => {
+    const body = '{"error":{"code":404,"message":"gone","status":"NOT_FOUND"}}';
+    expect(parseStatusJson(`\uFEFF${body}`)).toEqual(parseStatusJson(body));
+    expect(parseStatusJson(`\uFEFF[${body}]`)?.code).toBe(GrpcCode.NOT_FOUND);
+    expect(parseStatusJson(` \uFEFF${body}`)).toBeUndefined();
+    expect(parseStatusJson(`\uFEFF\uFEFF${body}`)).toBeUndefined();
+  });
+
+  it('reads a Duration of "-0s" as 0, not -0', () => {
+    for (const delay of ["-0s", "-0.000s", "-0.000000000s"]) {
+      const parsed = parseStatusJson({
+        code: 14,
+        details: [{ "@type": "type.googleapis.com/google.rpc.RetryInfo", retryDelay: delay }],
+      }) as ParsedStatus;
+      expect(Object.is(parsed.retryDelay, 0), delay).toBe(true);
+      expect(Object.is((parsed.details[0] as { retryDelay?: number }).retryDelay, 0)).toBe(true);
+    }
+  });
+
+  it("keeps a plain-data copy of an unknown detail, never the caller's live object", () => {
+    const detail: Record<string, unknown> = { "@type": "acme.v1.X", n: 1, list: [1, { a: "b" }] };
+    const parsed = parseStatusJson({ code: 5, message: "m", details: [detail] }) as ParsedStatus;
+    const kept = parsed.details[0] as { json: Record<string, unknown> };
+    expect(kept.json).toEqual(detail);
+    expect(kept.json).not.toBe(detail);
+    detail.n = 2;
+    (detail.list as unknown[]).push("later");
+    expect(kept.json).toEqual({ "@type": "acme.v1.X", n: 1, list: [1, { a: "b" }] });
+  });
+
+  it("copies an unknown detail whose getter throws, that refers to itself or nests deeply, into data JSON can write", () => {
+    const throwing = {
+      "@type": "acme.v1.X",
+      ok: 1,
+      get boom(): never {
+        return boom();
+      },
+    };
+    const cyclic: Record<string, unknown> = { "@type": "acme.v1.Y" };
+    cyclic.self = cyclic;
+    cyclic.list = [cyclic];
+    let deep: unknown = "bottom";
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    const nested = { "@type": "acme.v1.Z", deep };
+    const wide = {
+      "@type": "acme.v1.W",
+      ...Object.fromEntries(Array.from({ length: 50_000 }, (_, i) => [`k${i}`, i])),
+    };
+    const parsed = parseStatusJson({
+      code: 5,
+      details: [throwing, cyclic, nested, wide, 7n as never],
+    }) as ParsedStatus;
+    const json = parsed.details.map((d) => (d as { json?: unknown }).json);
+    expect(() => JSON.stringify(parsed)).not.toThrow();
+    expect(json[0]).toEqual({ "@type": "acme.v1.X", ok: 1 });
+    expect(json[1]).toEqual({ "@type": "acme.v1.Y", self: "[Circular]", list: ["[Circular]"] });
+    let depth = 0;
+    for (let at: unknown = (json[2] as { deep: unknown }).deep; Array.isArray(at); at = at[0]) depth++;
+    expect(depth).toBe(MAX_JSON_DEPTH - 1);
+    expect(Object.keys(json[3] as object).length).toBeLessThanOrEqual(MAX_JSON_VALUES);
+    expect(json[4]).toBe("7");
+  });
+});
+
+describe("snapshotJson", () => {
+  it("copies plain JSON verbatim, and says nothing was cut", () => {
+    const value = { a: [1, "two", null, true, { b: -1.5 }], "": {}, __proto__: null };
+    const snapshot = snapshotJson(JSON.parse(JSON.stringify({ ...value, ["__proto__"]: { x: 1 } })));
+    expect(snapshot.cut).toBeUndefined();
+    expect(Object.getOwnPropertyDescriptor(snapshot.value, "__proto__")?.value).toEqual({ x: 1 });
+    expect(Object.getPrototypeOf(snapshot.value)).toBe(Object.prototype);
+  });
+
+  it.each([
+    [
+      "a cycle",
+      () => {
+        const o: Record<string, unknown> = {};
+        o.o = o;
+        return o;
+      },
+      /cycle/,
+    ],
+    [
+      "depth",
+      () => {
+        let d: unknown = 1;
+        for (let i = 0; i < 100; i++) d = { d };
+        return d;
+      },
+      /deeper than 64/,
+    ],
+    ["size", () => Array.from({ length: MAX_JSON_VALUES + 1 }, () => 0), /more than 10000 values/],
+    ["a throwing getter", () => Object.defineProperty({}, "x", { get: boom, enumerable: true }), /threw/],
+    ["a throwing proxy", () => throwingProxy(), /threw/],
+    ["a bigint", () => ({ n: 1n }), /bigint/],
+    ["a function", () => ({ f() {} }), /function/],
+    ["NaN", () => [Number.NaN], /NaN/],
+    ["undefined in an array", () => [undefined], /array/],
+    ["bytes", () => ({ b: new Uint8Array([1, 2]) }), /bytes/],
+  ])("notes %s, and never throws", (_what, make, reason) => {
+    const snapshot = snapshotJson(make());
+    expect(snapshot.cut).toMatch(reason);
+    expect(() => JSON.stringify(snapshot.value)).not.toThrow();
+  });
+});
+
+describe("an error mapped from a JSON body with a hostile unknown detail", () => {
+  it("serialises: JSON.stringify(fromGrpcStatus(body)) never meets the caller's getter", () => {
+    const body = {
+      code: 5,
+      message: "m",
+      details: [
+        {
+          "@type": "acme.v1.X",
+          get boom(): never {
+            throw Error("g");
+          },
+        },
+      ],
+    };
+    const error = fromGrpcStatus(body);
+    expect(error.grpcCode).toBe(GrpcCode.NOT_FOUND);
+    const json = JSON.parse(JSON.stringify(error)) as { details: { json: unknown }[] };
+    expect(json.details[0]?.json).toEqual({ "@type": "acme.v1.X" });
   });
 });
