@@ -166,11 +166,16 @@ function codeOfName(where: string, name: string): GrpcCode {
   return code;
 }
 
-function compileRows(where: string, value: unknown, words: Set<string>): CompiledRows {
+function compileRows(
+  where: string,
+  value: unknown,
+  words: Set<string>,
+  // The top level is a spec, whose own fields (name, scopes, ...) were checked already.
+  keys: ReadonlySet<string> = ROWS_KEYS,
+): CompiledRows {
   const rows = checkObject(where, value) as CatalogueRows;
   for (const key of Object.keys(rows)) {
-    if (!ROWS_KEYS.has(key))
-      fail(`${where}.${key}`, `is not a field of a scope (${[...ROWS_KEYS].join(", ")})`);
+    if (!keys.has(key)) fail(`${where}.${key}`, `is not a field of a scope (${[...ROWS_KEYS].join(", ")})`);
   }
   const reasons = new Map<string, readonly Entry[]>();
   if (rows.reasons !== undefined) {
@@ -239,7 +244,7 @@ export function compileCatalogue<Context extends CatalogueContext>(
   if (given.name !== undefined && typeof given.name !== "string")
     fail("name", `must be a string, got ${describe(given.name)}`);
   const words = new Set<string>();
-  const top = compileRows("the spec", given, words);
+  const top = compileRows("the spec", given, words, SPEC_KEYS);
   const scopes = new Map<string, CompiledRows>();
   if (given.scopes !== undefined) {
     const named = checkObject("scopes", given.scopes);
