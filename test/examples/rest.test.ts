@@ -2,8 +2,10 @@
 // 127.0.0.1: E2B's and Daytona's own error bodies and headers, read over `fetch`, axios and
 // openapi-fetch (and, for E2B's envd, over a real Connect server), each road giving the same error.
 
+import { readFileSync } from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
+import { fileURLToPath } from "node:url";
 import { Code, ConnectError, createClient as createConnectClient } from "@connectrpc/connect";
 import axios, { AxiosError } from "axios";
 import createOpenApiClient from "openapi-fetch";
@@ -715,5 +717,22 @@ describe("the Daytona-style catalogue, over fetch, axios and openapi-fetch", () 
         await silent.close();
       }
     });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The docs
+// ---------------------------------------------------------------------------------------------
+
+describe("docs/rest.md", () => {
+  const read = (path: string) =>
+    readFileSync(fileURLToPath(new URL(`../../${path}`, import.meta.url)), "utf8");
+
+  it("shows the Daytona-style catalogue whole, as examples/daytona-style.ts has it", () => {
+    const page = read("docs/rest.md");
+    const block = /```ts\n(import \{ defineCatalogue[\s\S]*?)```/.exec(page)?.[1];
+    // The example file without its opening comment.
+    const example = read("examples/daytona-style.ts").replace(/^\/\*\*[\s\S]*?\*\/\n/, "");
+    expect(block).toBe(example);
   });
 });
