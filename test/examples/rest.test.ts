@@ -649,6 +649,20 @@ describe("the Daytona-style catalogue, over fetch, axios and openapi-fetch", () 
     for (const error of errors) expect(fieldsOf(error)).toEqual(fieldsOf(first));
   });
 
+  it("fromResponse rejects a maxBodyBytes that is not a positive finite number, and reads at most that much", async () => {
+    server.respond = json(404, nest(404, "Not Found", "Sandbox with ID sbx-1 not found"));
+    for (const maxBodyBytes of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      const response = await fetch(`${server.url}/api/sandbox/sbx-1`);
+      await expect(daytona.fromResponse(response, { maxBodyBytes })).rejects.toThrow(RangeError);
+    }
+    // Cut short, the body is no JSON: the status alone decides, the message is not the server's.
+    const cut = await daytona.fromResponse(await fetch(`${server.url}/api/sandbox/sbx-1`), {
+      maxBodyBytes: 16,
+    });
+    expect(cut).toBeInstanceOf(DaytonaNotFoundError);
+    expect(cut.rawMessage).toBeUndefined();
+  });
+
   it("a NestJS body passed to fromGrpcStatus as it is gives the same error, its httpStatus the body's", () => {
     const error = daytona.fromGrpcStatus(nest(404, "Not Found", "Snapshot ubuntu:22.04 not found"));
     expect(error).toBeInstanceOf(DaytonaNotFoundError);
