@@ -289,7 +289,8 @@ function rest(object: JsonObject, httpStatus: number): StatusJsonBody {
  * - a numeric `statusCode` or `status` (100–599), or a `code` that is an HTTP status: a REST body,
  *   the status from `code` when it is one, else from `statusCode` or `status` — a string `code`
  *   beside them is the API's own error name (Daytona's `"Not Found"`), not a gRPC code; an HTTP
- *   `code` with a `details` list is google-gax's fallback form of a `Status`, details kept;
+ *   `code` with a `details` list is google-gax's fallback form of a `Status`, details kept (or,
+ *   when its message is no string, a REST body after all);
  * - else `code` is the status code itself: a number (or numeric string) in a proto3-JSON
  *   `google.rpc.Status`, a name in a Connect error. A code of neither kind makes no body, unless
  *   `codeless`.
@@ -301,7 +302,8 @@ function flat(object: JsonObject, metadata: unknown, codeless: boolean): StatusJ
   if (isHttpStatus(raw)) {
     if (!isHttpStatus(named) && Array.isArray(field(object, "details"))) {
       const found: Found = { shape: "status", code: codeOfAip193HttpStatus(raw), metadata, httpStatus: raw };
-      return body(found, object, codeless);
+      // Not of the form after all (a message that is no string): still a REST API's body.
+      return body(found, object, codeless) ?? rest(object, raw);
     }
     return rest(object, raw);
   }

@@ -487,6 +487,13 @@ describe("parseStatusJson reads google-gax's other forms as google-gax does", ()
     ]);
     const read = readStatusJson(body);
     expect(read).toMatchObject({ shape: "status", httpStatus: 400, rest: undefined });
+    // With a message that is no string, it is a REST API's body after all: the code stands.
+    const listed = { ...body, message: ["a", "b"] };
+    expect(readStatusJson(listed)).toMatchObject({
+      shape: "rest",
+      code: GrpcCode.INVALID_ARGUMENT,
+      message: "a, b",
+    });
   });
 
   it("maps every HTTP status from 100 to 599 through google-gax's own table, in every form that carries one", () => {
