@@ -112,3 +112,31 @@ export interface SandboxHandle {
 export interface Logger {
   warn(fields: object, message: string): void;
 }
+
+/**
+ * The `paths` type openapi-typescript generates for a REST sandbox API (for openapi-fetch's
+ * `createClient<SandboxPaths>()`): one sandbox read by id, and the `{ code, message }` error body.
+ */
+export interface SandboxPaths {
+  "/sandboxes/{sandboxID}": {
+    parameters: { query?: never; header?: never; path?: never; cookie?: never };
+    get: {
+      parameters: { query?: never; header?: never; path: { sandboxID: string }; cookie?: never };
+      requestBody?: never;
+      responses: {
+        200: { headers: { [name: string]: unknown }; content: { "application/json": Sandbox } };
+        default: {
+          headers: { [name: string]: unknown };
+          content: { "application/json": { code: number; message: string } };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+}
