@@ -26,51 +26,14 @@ import {
   statusFromDetails,
 } from "../wire/status-details.js";
 import { decodeDetailBytes, readStatusJson, type StatusJsonBody } from "../wire/status-json.js";
+import { type Failure, read } from "./failure-shape.js";
+import { bodyFailure, httpHead } from "./http.js";
 import { retryHintOf } from "./retry-hints.js";
 
-/** One failure, as every road's reader normalises it. */
-export interface Failure {
-  /** The gRPC status code, however the road spelled it; `undefined` when it carried none. */
-  readonly code: GrpcCode | undefined;
-  /**
-   * The road's own message exactly as sent — grpc-js's `details`, a `ConnectError`'s `rawMessage`,
-   * an `RpcError`'s `message`, a JSON body's `message` — or `undefined` when the road has none.
-   */
-  readonly rawMessage: string | undefined;
-  /** What else describes the failure when the road sent no message: the thrown value's `message`. */
-  readonly fallbackMessage: string | undefined;
-  /** The status details the road carried, decoded; `undefined` when it carried none that decode. */
-  readonly status: ParsedStatus | undefined;
-  /** Where the road keeps headers and trailers (for retry hints), in the order they are believed. */
-  readonly headers: readonly unknown[];
-  /**
-   * What kind of failure this is when it did not come from the server: the caller's own abort or
-   * timeout (`"abort"`), the SDK's own request timeout (`"timeout"`, axios' `timeout of N ms
-   * exceeded`), or a failure to reach the server at all (`"network"`). `undefined` otherwise.
-   */
-  readonly kind?: "abort" | "timeout" | "network" | undefined;
-  /** The HTTP status of the response that carried the failure, where the road had one. */
-  readonly httpStatus?: number | undefined;
-  /**
-   * A REST error body as the server sent it, parsed (E2B's `{ code, message }`, NestJS's
-   * `{ statusCode, error, message }`): a catalogue's `reasonFields` are read from it. `undefined`
-   * for the gRPC statuses' own JSON forms (AIP-193, proto3 `Status`, Connect).
-   */
-  readonly body?: Readonly<Record<string, unknown>> | undefined;
-}
+export { type Failure, read } from "./failure-shape.js";
 
 /** A reader for one road: a {@link Failure}, or `undefined` when `error` is not of that road. */
 type Reader = (error: object, options: DecodeOptions) => Failure | undefined;
-
-/** Reads one property of whatever was thrown; a throwing getter or proxy trap reads as absent. */
-export function read(value: unknown, key: string): unknown {
-  if ((typeof value !== "object" && typeof value !== "function") || value === null) return undefined;
-  try {
-    return (value as Record<string, unknown>)[key];
-  } catch {
-    return undefined;
-  }
-}
 
 function stringOrUndefined(value: unknown): string | undefined {
   return typeof value === "string" ? value : undefined;
@@ -395,91 +358,22 @@ const messageObject: Reader = (error) => {
  * the road's own; a Connect end-stream message's `metadata` may carry retry hints.
  */
 const jsonBody: Reader = (error) => {
+  // A plain object or array, as `JSON.parse` makes it (Google's REST streaming sends `[body]`).
   const prototype = Object.getPrototypeOf(error);
-  if (prototype !== Object.prototype && prototype !== null) return undefined;
+  if (prototype !== Object.prototype && prototype !== Array.prototype && prototype !== null) return undefined;
   const body = readStatusJson(error);
   if (body === undefined) return undefined;
-  const { httpStatus, rest } = body as { httpStatus?: unknown; rest?: unknown };
   return {
     code: toGrpcCode(body.status.code),
     rawMessage: body.message,
-    fallbackMessage: body.message,
+    fallbackMessage: undefined,
     status: body.status,
     headers: body.metadata === undefined ? NO_HEADERS : [body.metadata],
-    httpStatus: typeof httpStatus === "number" ? httpStatus : undefined,
-    body: typeof rest === "object" && rest !== null ? (rest as Readonly<Record<string, unknown>>) : undefined,
+    // A REST body names the HTTP status it was sent with.
+    httpStatus: body.httpStatus,
+    body: body.rest,
   };
 };
-
-/** `HTTP 502 Bad Gateway`, or `HTTP 502` without a status text. */
-export function httpLine(status: number, statusText: unknown): string {
-  return `HTTP ${status} ${typeof statusText === "string" ? statusText : ""}`.trim();
-}
-
-/** The longest text body read for a status (as `fromResponse` reads at most 1 MiB of a body). */
-const MAX_BODY_TEXT = 1_048_576; // 1 MiB
-
-/** A response body as a client library handed it over: parsed JSON, text, or bytes. */
-function bodyValue(data: unknown): unknown {
-  if (typeof data === "string") return data.length <= MAX_BODY_TEXT ? data : undefined;
-  let bytes: Uint8Array | undefined;
-  if (isUint8Array(data)) bytes = data;
-  else if (data instanceof ArrayBuffer) bytes = new Uint8Array(data);
-  if (bytes !== undefined) {
-    if (bytes.length > MAX_BODY_TEXT) return undefined;
-    return new TextDecoder().decode(bytes);
-  }
-  // A stream (axios' responseType "stream") cannot be read here: the status line must do.
-  if (typeof data === "object" && data !== null && typeof read(data, "pipe") !== "function") return data;
-  return undefined;
-}
-
-/**
- * A failed HTTP response's failure from its status, headers and body, read as `fromResponse` reads
- * them (SPEC §13), for clients that have already read the body (axios, openapi-fetch): a JSON error
- * body's code when it is valid and not OK, else the code from the HTTP status — through google-gax's
- * table for an AIP-193 or REST body, through gRPC's for anything else; the body's message, else
- * `HTTP <status> <statusText>`.
- */
-export function httpFailure(status: number, statusText: unknown, headers: unknown, data: unknown): Failure {
-  let body: StatusJsonBody | undefined;
-  const value = bodyValue(data);
-  if (value !== undefined) {
-    try {
-      body = readStatusJson(value);
-    } catch {
-      body = undefined;
-    }
-  }
-  const line = httpLine(status, statusText);
-  if (body === undefined) {
-    return {
-      code: codeOfBareHttpStatus(status),
-      rawMessage: line,
-      fallbackMessage: undefined,
-      status: undefined,
-      headers: [headers],
-      httpStatus: status,
-    };
-  }
-  const { rest } = body as { rest?: unknown };
-  const sent = toGrpcCode(body.status.code);
-  const restOrAip = rest !== undefined || body.shape === "aip193";
-  const code =
-    sent !== undefined && sent !== GrpcCode.OK
-      ? sent
-      : ((restOrAip ? codeOfAip193HttpStatus(status) : undefined) ?? codeOfBareHttpStatus(status));
-  const trailers = body.metadata;
-  return {
-    code,
-    rawMessage: body.message === undefined || body.message === "" ? line : body.message,
-    fallbackMessage: line,
-    status: body.status,
-    headers: trailers === undefined ? [headers] : [trailers, headers],
-    httpStatus: status,
-    body: typeof rest === "object" && rest !== null ? (rest as Readonly<Record<string, unknown>>) : undefined,
-  };
-}
 
 /**
  * An axios `AxiosError` (`isAxiosError === true`): with a `response`, read as `fromResponse` reads the
@@ -508,7 +402,10 @@ const axiosError: Reader = (error) => {
   }
   const status = read(response, "status");
   if (typeof status !== "number" || !Number.isInteger(status)) return undefined;
-  return httpFailure(status, read(response, "statusText"), read(response, "headers"), read(response, "data"));
+  return bodyFailure(
+    httpHead(status, read(response, "statusText"), read(response, "headers")),
+    read(response, "data"),
+  );
 };
 
 /**
@@ -522,7 +419,10 @@ const openapiFetchResult: Reader = (result) => {
   if (typeof status !== "number" || !Number.isInteger(status) || typeof read(response, "ok") !== "boolean") {
     return undefined;
   }
-  return httpFailure(status, read(response, "statusText"), read(response, "headers"), read(result, "error"));
+  return bodyFailure(
+    httpHead(status, read(response, "statusText"), read(response, "headers")),
+    read(result, "error"),
+  );
 };
 
 /** Anything else: a code in any spelling, `details` or `message`, trailers wherever they are. */
@@ -544,8 +444,9 @@ const anyError = (error: object, options: DecodeOptions): Failure => {
 
 const READERS: readonly Reader[] = [
   abortError,
-  networkFailure,
+  // Before the network reader: axios reports its own timeout with a system error's code.
   axiosError,
+  networkFailure,
   openapiFetchResult,
   connectError,
   richClientError,
@@ -599,14 +500,12 @@ export function readFailure(error: unknown, options: DecodeOptions): Failure {
  */
 export function messageOf(failure: Failure): string {
   const { rawMessage, fallbackMessage, code } = failure;
-  if (failure.kind === undefined && rawMessage !== undefined && rawMessage !== "") return rawMessage;
-  if (
-    (failure.kind !== undefined || code === undefined) &&
-    fallbackMessage !== undefined &&
-    fallbackMessage !== ""
-  ) {
-    return fallbackMessage;
-  }
+  const sent = failure.kind === undefined ? rawMessage : undefined;
+  if (sent !== undefined && sent !== "") return sent;
+  // An empty message the server sent reads as the code's name; no message at all (a proxy's page,
+  // a body without one, a client-side failure) as what the road says of it (`HTTP 502 Bad Gateway`).
+  const empty = sent === "" && code !== undefined;
+  if (!empty && fallbackMessage !== undefined && fallbackMessage !== "") return fallbackMessage;
   return code === undefined ? "unknown error" : (GRPC_CODE_NAMES[code] as string);
 }
 

@@ -14,7 +14,8 @@ import { base64Decode, isUint8Array } from "../wire/bytes.js";
 import { codeOfAip193HttpStatus, codeOfBareHttpStatus, GrpcCode, toGrpcCode } from "../wire/codes.js";
 import { parseStatusDetails, STATUS_DETAILS_KEY } from "../wire/status-details.js";
 import { readStatusJson, type StatusJsonBody } from "../wire/status-json.js";
-import type { Failure } from "./failure.js";
+import type { Failure } from "./failure-shape.js";
+import { bareFailure, httpLine, jsonFailure } from "./http.js";
 
 /** How `fromResponse` reads a response, beside the mapping context: how much of the body, until when. */
 export interface ResponseReadOptions {
@@ -311,7 +312,8 @@ async function grpcWebFailure(
   }
   return {
     code: status.code,
-    rawMessage: status.message,
+    // A gRPC status always has a message: an absent grpc-message is an empty one (SPEC §5).
+    rawMessage: status.message ?? "",
     fallbackMessage: httpLine(response),
     status: status.details.length === 0 ? undefined : parseStatusDetails(status.details),
     headers: trailers === undefined ? [headers] : [trailers, headers],
@@ -322,59 +324,6 @@ async function grpcWebFailure(
 // ---------------------------------------------------------------------------------------------
 // Connect and AIP-193
 // ---------------------------------------------------------------------------------------------
-
-/** Connect's unary responses send the call's trailers as headers named `trailer-<name>`. */
-const CONNECT_TRAILER_PREFIX = "trailer-";
-
-/** The `trailer-` headers of a Connect unary response, as a record of trailers; none gives `undefined`. */
-function connectUnaryTrailers(headers: Headers): Record<string, string> | undefined {
-  let trailers: Record<string, string> | undefined;
-  headers.forEach((value, key) => {
-    if (!key.startsWith(CONNECT_TRAILER_PREFIX)) return;
-    trailers ??= Object.create(null) as Record<string, string>;
-    trailers[key.slice(CONNECT_TRAILER_PREFIX.length)] = value;
-  });
-  return trailers;
-}
-
-/**
- * The code of a JSON error body on `response`: the code the body names, unless it names none (or
- * OK, which a failure cannot be); then the response's HTTP status — through google-gax's table for
- * an AIP-193 or a REST body (an HTTP API speaking: 404 is NOT_FOUND), through gRPC's otherwise (a
- * Connect body gone wrong, as connect-es reads it: 429 is UNAVAILABLE).
- */
-function codeOfJsonBody(response: Response, body: StatusJsonBody): GrpcCode {
-  if (body.code !== undefined && body.code !== GrpcCode.OK) return body.code;
-  if (body.shape === "aip193" || body.shape === "rest" || body.httpStatus !== undefined) {
-    const code = codeOfAip193HttpStatus(response.status);
-    // google-gax's table reads a 2xx as OK: a failure (a stream's end) that says so is UNKNOWN.
-    return code === undefined || code === GrpcCode.OK ? GrpcCode.UNKNOWN : code;
-  }
-  return codeOfBareHttpStatus(response.status);
-}
-
-/**
- * A JSON error body's failure. Hints are looked for in the trailers first (a Connect stream's
- * end-stream `metadata`, a unary response's `trailer-` headers), which travel with the status, then
- * in the response's headers. The message is the body's; without one, `HTTP <status> <statusText>`
- * for a REST body or a body whose code came from the HTTP status — but the code's name for a status
- * that named its code, as every other road reads an empty server message (SPEC §5).
- */
-function jsonFailure(response: Response, body: StatusJsonBody): Failure {
-  const trailers = body.metadata ?? connectUnaryTrailers(response.headers);
-  const code = codeOfJsonBody(response, body);
-  const named = body.shape !== "rest" && body.code === code;
-  return {
-    code,
-    rawMessage: body.message,
-    fallbackMessage: named ? undefined : httpLine(response),
-    // The status as the body gave it, but under the code the error carries.
-    status: body.status.code === code ? body.status : { ...body.status, code },
-    headers: trailers === undefined ? [response.headers] : [trailers, response.headers],
-    httpStatus: response.status,
-    body: body.rest,
-  };
-}
 
 const UTF8 = /* @__PURE__ */ new TextDecoder();
 
@@ -441,26 +390,6 @@ function jsonOrBare(response: Response, read: BodyRead): Failure {
 // ---------------------------------------------------------------------------------------------
 // Anything else
 // ---------------------------------------------------------------------------------------------
-
-/** `HTTP 502 Bad Gateway`, or `HTTP 502` when there is no status text. */
-function httpLine(response: Response): string {
-  return `HTTP ${response.status} ${response.statusText}`.trim();
-}
-
-/**
- * A response that carries no status: its HTTP status, mapped as gRPC maps it. Nothing came from the
- * server in words, so the message is the fallback (`rawMessage` stays undefined).
- */
-function bareFailure(response: Response): Failure {
-  return {
-    code: codeOfBareHttpStatus(response.status),
-    rawMessage: undefined,
-    fallbackMessage: httpLine(response),
-    status: undefined,
-    headers: [response.headers],
-    httpStatus: response.status,
-  };
-}
 
 function successFailure(response: Response): Failure {
   return {

@@ -425,7 +425,10 @@ describe("retry with fake timers", () => {
     it("never retries the caller's own abort, nor a raw CANCELLED the client made", async () => {
       for (const error of [
         new DOMException("stop", "AbortError"),
-        Object.assign(new Error("1 CANCELLED: Cancelled on client"), { code: 1, details: "Cancelled on client" }),
+        Object.assign(new Error("1 CANCELLED: Cancelled on client"), {
+          code: 1,
+          details: "Cancelled on client",
+        }),
       ]) {
         const operation = vi.fn(async () => {
           throw error;

@@ -380,11 +380,9 @@ describe("the E2B-style catalogue, over fetch, axios and openapi-fetch", () => {
     }
   });
 
-  // Known disagreement (src/roads/failure.ts): for a body that is no JSON, `fetch` gives `{details}`
-  // as the code's name (UNAVAILABLE) and no rawMessage, axios and openapi-fetch give the HTTP line as
-  // both; SPEC §13 says `{details}` is `HTTP <status> <statusText>` and rawMessage is the server's own
-  // message only. Remove `.fails` once the roads agree.
-  it.fails("a proxy's HTML 502 reads 'HTTP 502 Bad Gateway' on every road, with no rawMessage", async () => {
+  // SPEC §13: for a body that is no JSON, `{details}` is `HTTP <status> <statusText>`, and rawMessage
+  // (the server's own message) stays undefined, on every road alike.
+  it("a proxy's HTML 502 reads 'HTTP 502 Bad Gateway' on every road, with no rawMessage", async () => {
     server.respond = {
       status: 502,
       statusText: "Bad Gateway",
@@ -752,10 +750,9 @@ describe("the Daytona-style catalogue, over fetch, axios and openapi-fetch", () 
       }
     });
 
-    // Known bug (src/roads/failure.ts): the network reader runs before the axios reader and takes
-    // ETIMEDOUT for a failure to connect, so axios' `clarifyTimeoutError` timeout is not the timeout
-    // class that SPEC §13 names. Remove `.fails` once it is fixed.
-    it.fails("axios' timeout with clarifyTimeoutError (ETIMEDOUT) is a DaytonaTimeoutError too", async () => {
+    // axios reports this timeout with ETIMEDOUT, a system error's code: it is still the SDK's own
+    // request timeout (SPEC §13), not a failure to connect.
+    it("axios' timeout with clarifyTimeoutError (ETIMEDOUT) is a DaytonaTimeoutError too", async () => {
       const silent = await silentServer();
       try {
         const client = daytonaAxios(50);

@@ -640,10 +640,12 @@ function testingKitChecks(): Check[] {
           if (protocol !== "grpc-web") assert(!response.ok, `the ${protocol} response reports success`);
           const mapped = await fromResponse(response, context);
           assert(mapped.cause === response, "cause is not the Response");
-          // The kit promises the class and the fields back; the message is rebuilt by the templates.
-          const { cause: _a, stack: _b, message: _m, ...left } = mapped.toJSON();
+          // The kit promises the class and the fields back; the message is rebuilt by the templates,
+          // and only the response carried an HTTP status.
+          const { cause: _a, stack: _b, message: _m, httpStatus, ...left } = mapped.toJSON();
           const { cause: _c, stack: _d, message: _n, ...right } = original.toJSON();
           assertEqual(left, right, "fields");
+          assert(httpStatus === response.status, "httpStatus is not the response's status");
         },
       });
     }
