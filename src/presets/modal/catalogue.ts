@@ -28,6 +28,9 @@ import {
 /** grpc-js's words for a message over its size limit (`Received message larger than max (N vs. M)`). */
 const TOO_LARGE = /larger than max|decompresses to a size larger than/;
 
+/** The transport's message says a message was over a size limit. */
+const tooLarge = (failure: CatalogueFailure): boolean => TOO_LARGE.test(failure.message);
+
 /**
  * Modal's catalogue spec: its code table, row for row. Extend it for an SDK's own rules
  * (`defineCatalogue({ ...modalSpec, codes: { ...modalSpec.codes, ... } })`).
@@ -43,10 +46,7 @@ export const modalSpec: CatalogueSpec<ModalError> = {
     NOT_FOUND: NotFoundError,
     ALREADY_EXISTS: AlreadyExistsError,
     PERMISSION_DENIED: PermissionDeniedError,
-    RESOURCE_EXHAUSTED: [
-      { when: (failure: CatalogueFailure) => TOO_LARGE.test(failure.message), then: RequestSizeError },
-      ResourceExhaustedError,
-    ],
+    RESOURCE_EXHAUSTED: [{ when: tooLarge, then: RequestSizeError }, ResourceExhaustedError],
     FAILED_PRECONDITION: ConflictError,
     ABORTED: ConflictError,
     OUT_OF_RANGE: InvalidError,
