@@ -107,15 +107,20 @@ function bodyReason(body: Readonly<Record<string, unknown>> | undefined, fields:
   return undefined;
 }
 
-/** Each level's rows in the order the walk looks at them: the scope's, then the top's. */
-function levelsOf(catalogue: CompiledCatalogue, scope: CompiledRows | undefined): readonly CompiledRows[] {
-  return scope === undefined ? [catalogue.top] : [scope, catalogue.top];
+/** The first entry that holds in the scope's rows `pick` names, then in the top level's. */
+function first(
+  mapping: Mapping,
+  scope: CompiledRows | undefined,
+  top: CompiledRows,
+  pick: (rows: CompiledRows) => readonly Entry[] | undefined,
+): Entry | undefined {
+  return (scope === undefined ? undefined : mapping.choose(pick(scope))) ?? mapping.choose(pick(top));
 }
 
 /** The walk: the class (and its message) the catalogue gives this failure. */
 function walk(catalogue: CompiledCatalogue, mapping: Mapping, scope: CompiledRows | undefined): Choice {
   const { failure } = mapping;
-  const levels = levelsOf(catalogue, scope);
+  const top = catalogue.top;
   const root = scope?.root ?? catalogue.root;
   if (failure.kind === "abort") return { then: root, message: undefined };
   if (failure.kind === "timeout" && catalogue.timeout !== undefined) {
@@ -129,32 +134,18 @@ function walk(catalogue: CompiledCatalogue, mapping: Mapping, scope: CompiledRow
     isTrusted(mapping.domain, readContext(mapping.context, "trustedDomains"), catalogue.trustedDomains)
       ? mapping.reason
       : undefined;
-  if (reason !== undefined) {
-    for (const level of levels) {
-      const entry = mapping.choose(level.reasons.get(reason));
-      if (entry !== undefined) return entry;
-    }
-  }
+  let entry: Entry | undefined;
+  if (reason !== undefined) entry = first(mapping, scope, top, (rows) => rows.reasons.get(reason));
   const status = failure.httpStatus;
-  if (status !== undefined) {
-    for (const level of levels) {
-      const entry = mapping.choose(level.httpExact.get(status));
-      if (entry !== undefined) return entry;
-    }
-    const digit = Math.floor(status / 100);
-    for (const level of levels) {
-      const entry = mapping.choose(level.httpClass[digit]);
-      if (entry !== undefined) return entry;
-    }
+  if (entry === undefined && status !== undefined) {
+    entry =
+      first(mapping, scope, top, (rows) => rows.httpExact.get(status)) ??
+      first(mapping, scope, top, (rows) => rows.httpClass[Math.floor(status / 100)]);
   }
   const code = failure.code;
-  if (code !== undefined) {
-    for (const level of levels) {
-      const entry = mapping.choose(level.codes[code]);
-      if (entry !== undefined) return entry;
-    }
-  }
-  return { then: root, message: undefined };
+  if (entry === undefined && code !== undefined)
+    entry = first(mapping, scope, top, (rows) => rows.codes[code]);
+  return entry ?? { then: root, message: undefined };
 }
 
 function readContext(context: CatalogueContext, key: string): unknown {
@@ -245,13 +236,19 @@ function abortMessage(mapping: Mapping): string {
 
 /** The decoder's options for a catalogue: its reasons and domains interned (made on first use). */
 const DECODE = new WeakMap<CompiledCatalogue, DecodeOptions>();
+/** The catalogue mapped last and its options: the usual case, one preset in a program, skips the map. */
+let lastCatalogue: CompiledCatalogue | undefined;
+let lastOptions: DecodeOptions | undefined;
 
 export function decodeOptionsOf(catalogue: CompiledCatalogue): DecodeOptions {
+  if (catalogue === lastCatalogue) return lastOptions as DecodeOptions;
   let options = DECODE.get(catalogue);
   if (options === undefined) {
     options = { withMessage: false, vocabulary: new Vocabulary(catalogue.words) };
     DECODE.set(catalogue, options);
   }
+  lastCatalogue = catalogue;
+  lastOptions = options;
   return options;
 }
 

@@ -147,6 +147,8 @@ const grpcJsError: Reader = (error, options) => {
   if (typeof code !== "number" || typeof details !== "string") return undefined;
   // Shaped alike, but read by its own reader: a RichClientError's details are in `extra`.
   if (thrown.extra !== undefined) return undefined;
+  // grpc-js's own word for a call the client cancelled: the caller's abort (the abort reader's).
+  if (code === GrpcCode.CANCELLED && details === "Cancelled on client") return undefined;
   const metadata = thrown.metadata;
   const message = thrown.message;
   return {
@@ -443,6 +445,9 @@ const anyError = (error: object, options: DecodeOptions): Failure => {
 };
 
 const READERS: readonly Reader[] = [
+  // First, the hot road: a grpc-js error (never an abort but the one it leaves to the next reader,
+  // never a network failure: grpc-js reports those as UNAVAILABLE statuses of its own).
+  grpcJsError,
   abortError,
   // Before the network reader: axios reports its own timeout with a system error's code.
   axiosError,
@@ -450,7 +455,6 @@ const READERS: readonly Reader[] = [
   openapiFetchResult,
   connectError,
   richClientError,
-  grpcJsError,
   rpcError,
   messageObject,
   jsonBody,
