@@ -440,6 +440,44 @@ describe("every golden vector through the CLI", () => {
   });
 });
 
+describe("the mapped error's fields", () => {
+  /** What toJSON holds that the CLI shows in the status's part (metadata, details) or not at all. */
+  const ELSEWHERE = new Set(["name", "stack", "cause", "metadata", "details"]);
+  const decodable = vectors.filter(
+    (v) => v.expect.ok && parseStatusDetails(Buffer.from(v.hex, "hex")) !== undefined,
+  );
+
+  it.each(["sandbox", "discovery", "general"] as const)(
+    "shows every field toJSON() holds, in text and JSON, in scope %s",
+    async (scope) => {
+      for (const vector of decodable) {
+        const blob = Buffer.from(vector.hex, "hex");
+        const status = parseStatusDetails(blob)!;
+        if (status.code === 0 && status.message === "" && status.details.length === 0) continue;
+        const error = fromGrpcStatus(
+          {
+            code: status.code,
+            details: status.message,
+            metadata: { get: (key: string) => (key === STATUS_DETAILS_KEY ? [blob] : []) },
+          },
+          { scope },
+        );
+        const serialised = error.toJSON() as unknown as Record<string, unknown>;
+        const json = JSON.parse(
+          (await runInProcess(["decode", "--json", "--scope", scope, vector.hex])).stdout,
+        );
+        const text = (await runInProcess(["decode", "--scope", scope, vector.hex])).stdout;
+        const section = text.slice(text.indexOf("\nfromGrpcStatus ("));
+        for (const key of Object.keys(serialised).filter((k) => !ELSEWHERE.has(k))) {
+          expect(json.fromGrpcStatus[key], `${vector.name}: ${key}`).toEqual(serialised[key]);
+          const empty = Array.isArray(serialised[key]) && (serialised[key] as unknown[]).length === 0;
+          if (!empty) expect(fieldText(section, key), `${vector.name}: ${key}`).toBeDefined();
+        }
+      }
+    },
+  );
+});
+
 // ---------------------------------------------------------------------------------------------
 // Terminal safety
 // ---------------------------------------------------------------------------------------------
