@@ -1879,3 +1879,391 @@ if (failures.size > 0) {
     console.log(`  ${times} × ${key}\n    e.g. ${example}`);
 }
 process.exitCode = throws === 0 && badResults === 0 ? 0 : 1;
+
+// =============================================================================================
+// The CLI (dist/cli.js): its renderer on hostile shapes, in text and --json
+// =============================================================================================
+//
+// runCli, imported from the built bin, is given the shapes that once broke it (SPEC §11): an
+// ErrorInfo with one very long key beside many short ones, details kept as sent holding null where
+// an object was expected, nesting tens of thousands of levels deep, a long string in a mixed array,
+// a value inside a log line with terminal colours and control bytes (as an argument and on stdin,
+// also as a JSON array), QuotaFailures of empty violations (the largest output per input byte by
+// design), JSON bodies of the JSON road above and mutated golden vectors (hex, base64, raw stdin),
+// each under a random --preset and --scope. Every input runs as text and as --json. None may throw;
+// the exit status is 0, or 2 with one line on stderr; nothing unsafe reaches the output raw; --json
+// output parses; and the output stays bounded by the input:
+//
+//   output chars ≤ CLI_OUTPUT_PER_INPUT × input chars (or bytes, on stdin) + CLI_OUTPUT_CONSTANT
+//
+// (128: an empty QuotaFailure violation is 2 bytes and prints 8 fields on 9 lines, ~233 chars; the
+// constant covers the fixed text). A shape made of one long string must print it at most twice (the
+// status's message and the error's), so there the bound is 2 × input + the constant. A value in a
+// coloured log line must decode exactly as the bare value does. Its inputs come after the other
+// targets', from the same generator: deterministic for a --seed and --count.
+
+const CLI_SHARE = 200; // one CLI input for every 200 inputs of the run above
+const CLI_OUTPUT_PER_INPUT = 128;
+const CLI_OUTPUT_CONSTANT = 16 * 1024;
+const cliPath = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
+const cliModule = existsSync(cliPath) ? await import(cliPath) : undefined;
+const runCli = typeof cliModule?.runCli === "function" ? cliModule.runCli : undefined;
+const CLI_PRESETS = Object.keys(cliModule?.PRESETS ?? { cwsandbox: 0 });
+const CLI_SCOPES = ["sandbox", "discovery", "general"];
+const GOLDEN_OK = JSON.parse(readFileSync(fixture("status-details.json"), "utf8"))
+  .vectors.filter((v) => v.expect.ok && v.hex !== "")
+  .map((v) => Buffer.from(v.hex, "hex"));
+
+const CLI_BIDI = [
+  0x061c, 0x200e, 0x200f, 0x202a, 0x202b, 0x202c, 0x202d, 0x202e, 0x2066, 0x2067, 0x2068, 0x2069,
+];
+
+/**
+ * The first character the output must not carry raw (C0 controls but the line feed, DEL, C1
+ * controls, bidi controls, line and paragraph separators), as U+XXXX; undefined when there is none.
+ */
+function rawUnsafe(text) {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (
+      (code < 0x20 && code !== 0x0a) ||
+      (code >= 0x7f && code <= 0x9f) ||
+      code === 0x2028 ||
+      code === 0x2029 ||
+      CLI_BIDI.includes(code)
+    ) {
+      return `U+${code.toString(16).padStart(4, "0")}`;
+    }
+  }
+  return undefined;
+}
+
+const utf8Bytes = (text) => new TextEncoder().encode(text);
+/** A protobuf field: tag, then a varint or a length-delimited payload. */
+const pbVarint = (field, value) => Uint8Array.from([field << 3, ...varint(value)]);
+const pbBytes = (field, payload) =>
+  concat(Uint8Array.from([(field << 3) | 2, ...varint(payload.length)]), payload);
+const pbAny = (type, payload) =>
+  concat(pbBytes(1, utf8Bytes(`type.googleapis.com/google.rpc.${type}`)), pbBytes(2, payload));
+const pbStatus = (code, message, details) =>
+  concat(pbVarint(1, code), pbBytes(2, utf8Bytes(message)), ...details.map((d) => pbBytes(3, d)));
+/** A size from 1 to 2^bits, log-uniform: mostly small, now and then large. */
+const logSize = (bits) => 2 ** below(bits + 1) + below(2 ** below(bits + 1));
+
+/** A status (bytes) as the CLI may be given it: hex or base64 as an argument, or raw bytes on stdin. */
+function cliBytesInput(kind, bytes) {
+  switch (below(3)) {
+    case 0:
+      return { kind: `${kind}, hex`, args: [Buffer.from(bytes).toString("hex")] };
+    case 1:
+      return { kind: `${kind}, base64`, args: [Buffer.from(bytes).toString("base64")] };
+    default:
+      return { kind: `${kind}, raw stdin`, args: ["-"], stdin: bytes };
+  }
+}
+
+/** JSON text as the CLI may be given it: an argument, or stdin. */
+function cliTextInput(kind, text) {
+  return chance(0.5)
+    ? { kind: `${kind}, argument`, args: [text] }
+    : { kind: `${kind}, stdin`, args: ["-"], stdin: utf8Bytes(text) };
+}
+
+/** An ErrorInfo with one long metadata key beside many short ones. */
+function wideMetadata() {
+  const long = "K".repeat(logSize(17));
+  const count = logSize(12);
+  if (chance(0.3)) {
+    const metadata = { [long]: "v" };
+    for (let i = 0; i < count; i++) metadata[`k${i}`] = "v";
+    const detail = {
+      "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+      reason: "R",
+      domain: "d",
+      metadata,
+    };
+    return cliTextInput("wide metadata, JSON", JSON.stringify({ code: 5, message: "m", details: [detail] }));
+  }
+  const entries = [pbBytes(3, concat(pbBytes(1, utf8Bytes(long)), pbBytes(2, utf8Bytes("v"))))];
+  for (let i = 0; i < count; i++)
+    entries.push(pbBytes(3, concat(pbBytes(1, utf8Bytes(`k${i}`)), pbBytes(2, utf8Bytes("v")))));
+  const info = concat(pbBytes(1, utf8Bytes("R")), pbBytes(2, utf8Bytes("d")), ...entries);
+  return cliBytesInput("wide metadata", pbStatus(5, "m", [pbAny("ErrorInfo", info)]));
+}
+
+/** Details kept as sent, with null (and other non-objects) where a reader expects an object. */
+function keptWithNulls() {
+  hugeBudget = 0;
+  const details = [];
+  for (let i = 1 + below(4); i > 0; i--) {
+    const pieces = [
+      null,
+      [null],
+      [[null]],
+      [1, null],
+      { metadata: null },
+      { a: [1, null, { b: null }] },
+      "s",
+      5,
+      {},
+    ];
+    const detail = pick([
+      () => pick(pieces),
+      () => ({
+        "@type": "type.example.com/acme.Thing",
+        ...{ [randomString().slice(0, 8) || "k"]: pick(pieces) },
+      }),
+      () => ({
+        "@type": `type.googleapis.com/google.rpc.${pick(DETAIL_TYPES)}`,
+        [pick(["metadata", "violations", "links", "fieldViolations", "stackEntries"])]: pick(pieces),
+      }),
+      () => randomJson(3),
+    ])();
+    details.push(detail);
+  }
+  return cliTextInput("kept as sent, nulls", JSON.stringify({ code: 1 + below(16), message: "m", details }));
+}
+
+/** A detail kept as sent, nested up to 32 768 levels deep (arrays, objects, or both in turn). */
+function deeplyNested() {
+  const depth = logSize(14);
+  const kind = below(3);
+  const open = kind === 0 ? "[" : kind === 1 ? '{"a":' : '[{"a":';
+  const close = kind === 0 ? "]" : kind === 1 ? "}" : "}]";
+  const levels = kind === 2 ? Math.ceil(depth / 2) : depth;
+  const deep = `${open.repeat(levels)}${pick(["1", "null", '"x"', "[]", "{}"])}${close.repeat(levels)}`;
+  const text = chance(0.5)
+    ? `{"code":5,"message":"deep","details":[{"@type":"type.example.com/acme.Deep","a":${deep}}]}`
+    : `{"code":5,"message":"deep","details":[${deep},{"@type":"type.example.com/acme.Wide","list":[1,${deep},"s"]}]}`;
+  return cliTextInput(`nested ${depth} deep`, text);
+}
+
+/** A long string in a mixed array of a detail kept as sent, or as the message. */
+function longString() {
+  const long = pick(["x", "é", "😀"]).repeat(logSize(18));
+  if (chance(0.8)) {
+    const text = JSON.stringify({
+      code: 5,
+      message: "long",
+      details: [{ "@type": "type.example.com/acme.Long", list: [1, long, chance(0.5) ? null : true] }],
+    });
+    return { ...cliTextInput("long string in a mixed array", text), stringHeavy: true };
+  }
+  return { ...cliBytesInput("long message", pbStatus(5, long, [])), stringHeavy: true };
+}
+
+/** ANSI colours, OSC titles and stray control bytes, as a coloured log carries them. */
+const DECORATIONS = [
+  "\u001b[31m",
+  "\u001b[0m",
+  "\u001b[1;32m",
+  "\u001b]0;title\u0007",
+  "\u0007",
+  "\u007f",
+  "\u001b(B",
+  "",
+];
+
+/** A golden vector's value inside a coloured log line: it must decode as the bare value does. */
+function colouredLogLine() {
+  const bytes = pick(GOLDEN_OK);
+  const value = Buffer.from(bytes).toString(chance(0.5) ? "base64" : "hex");
+  const key = pick(["grpc-status-details-bin", "Grpc-Status-Details-Bin", '"grpc-status-details-bin"']);
+  const written = pick([`: ${value}`, `=${value}`, `:"${value}"`, `:["${value}"]`, `:[${value}]`]);
+  const line = `${pick(DECORATIONS)}ERROR${pick(DECORATIONS)} rpc failed ${key}${written}${pick(DECORATIONS)} took=3ms${pick(DECORATIONS)}\n`;
+  const input = cliTextInput("coloured log line", line);
+  return { ...input, sameAs: [value] };
+}
+
+/** A QuotaFailure of empty violations: the most output per input byte, by design. */
+function emptyViolations() {
+  const count = logSize(10);
+  const violations = new Uint8Array(2 * count);
+  for (let i = 0; i < count; i++) violations[2 * i] = 0x0a; // field 1, length 0
+  return cliBytesInput(
+    `${count} empty quota violations`,
+    pbStatus(8, "quota", [pbAny("QuotaFailure", violations)]),
+  );
+}
+
+function makeCliInput() {
+  const make = pick([
+    wideMetadata,
+    keptWithNulls,
+    deeplyNested,
+    longString,
+    colouredLogLine,
+    emptyViolations,
+    () => {
+      const { kind, text } = makeJsonInput();
+      return cliTextInput(`JSON road: ${kind}`, text);
+    },
+    function mutatedVectorBytes() {
+      return cliBytesInput("mutated vector", mutatedVector());
+    },
+  ]);
+  const shape = make();
+  const options = [];
+  if (chance(0.5)) options.push("--preset", pick(CLI_PRESETS));
+  if (chance(0.5)) options.push(`--scope=${pick(CLI_SCOPES)}`);
+  const input = shape.stdin ?? shape.args[0];
+  // Tallied by the shape's maker (the JSON road's by its own kinds, sizes left out).
+  const family = make.name === "" ? shape.kind.replace(/, (argument|stdin)$/, "") : make.name;
+  return { ...shape, shape: family, options, inputLength: input.length };
+}
+
+async function runCliOnce(args, stdin) {
+  let stdout = "";
+  let stderr = "";
+  const status = await runCli(args, {
+    stdout: (text) => {
+      stdout += text;
+    },
+    stderr: (text) => {
+      stderr += text;
+    },
+    readStdin: async () => stdin ?? new Uint8Array(0),
+  });
+  return { status, stdout, stderr };
+}
+
+const cliFailures = new Map();
+/** Inputs and milliseconds per shape. */
+const cliKinds = new Map();
+let cliRuns = 0;
+let cliFailed = 0;
+let cliWorstRatio = 0;
+let cliWorst;
+let cliSlowestMs = 0;
+let cliSlowest;
+
+function cliFail(what, input, detail) {
+  cliFailed++;
+  const key = `${what}: ${input.kind.replace(/\d+/g, "N")}`;
+  const seen = cliFailures.get(key);
+  if (seen !== undefined) seen.count++;
+  else {
+    const shown = JSON.stringify(
+      String(
+        input.stdin !== undefined
+          ? Buffer.from(input.stdin.subarray(0, 80)).toString("latin1")
+          : input.args[0],
+      ).slice(0, 80),
+    );
+    cliFailures.set(key, {
+      count: 1,
+      example: `${input.inputLength} chars: ${shown}\n      ${String(detail).split("\n").slice(0, 4).join("\n      ")}`,
+    });
+  }
+}
+
+/** Runs one input as text and as --json, and checks everything above; returns the text run. */
+async function checkCli(input) {
+  let textRun;
+  for (const json of [false, true]) {
+    const args = [
+      "decode",
+      ...(json ? ["--json"] : []),
+      ...input.options,
+      ...(input.args[0] === "-" ? ["-"] : ["--", input.args[0]]),
+    ];
+    cliRuns++;
+    const t0 = process.hrtime.bigint();
+    let run;
+    try {
+      run = await runCliOnce(args, input.stdin);
+    } catch (error) {
+      cliFail(`runCli threw${json ? " (--json)" : ""}`, input, error?.stack ?? String(error));
+      continue;
+    }
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    if (ms > cliSlowestMs) {
+      cliSlowestMs = ms;
+      cliSlowest = `${input.kind}${json ? ", --json" : ""}, ${input.inputLength} chars`;
+    }
+    if (!json) textRun = run;
+    const mode = json ? " (--json)" : "";
+    const { status, stdout, stderr } = run;
+    if (status !== 0 && status !== 2) cliFail(`exit status ${status}${mode}`, input, stderr);
+    if (status === 0 && stderr !== "") cliFail(`stderr on success${mode}`, input, stderr);
+    if (status === 2 && !/^sandbox-sdk-errors: [^\n]*\n$/.test(stderr))
+      cliFail(`not one line on stderr${mode}`, input, stderr.slice(0, 300));
+    const output = stdout.length + stderr.length;
+    // The worst ratio is reported for inputs of 1 KiB or more: below that the constant dominates.
+    const ratio = output / input.inputLength;
+    if (input.inputLength >= 1024 && ratio > cliWorstRatio) {
+      cliWorstRatio = ratio;
+      cliWorst = `${input.kind}${mode}: ${output} chars out for ${input.inputLength} in`;
+    }
+    if (output > CLI_OUTPUT_PER_INPUT * input.inputLength + CLI_OUTPUT_CONSTANT) {
+      cliFail(
+        `output past ${CLI_OUTPUT_PER_INPUT} × input + ${CLI_OUTPUT_CONSTANT}${mode}`,
+        input,
+        `${output} chars`,
+      );
+    }
+    if (input.stringHeavy && output > 2 * input.inputLength + CLI_OUTPUT_CONSTANT) {
+      cliFail(`a long string printed more than twice${mode}`, input, `${output} chars`);
+    }
+    const unsafe = rawUnsafe(stdout) ?? rawUnsafe(stderr);
+    if (unsafe !== undefined) cliFail(`raw ${unsafe} in the output${mode}`, input, "");
+    if (json && stdout !== "") {
+      try {
+        JSON.parse(stdout);
+      } catch (error) {
+        cliFail("--json output that does not parse", input, error?.message);
+      }
+    }
+  }
+  return textRun;
+}
+
+if (runCli === undefined) {
+  console.log("\nCLI: dist/cli.js is missing or exports no runCli: skipped");
+} else {
+  const cliCount = Math.ceil(count / CLI_SHARE);
+  const cliStarted = process.hrtime.bigint();
+  for (let i = 0; i < cliCount; i++) {
+    const input = makeCliInput();
+    const t0 = process.hrtime.bigint();
+    const textRun = await checkCli(input);
+    if (input.sameAs !== undefined && textRun !== undefined) {
+      const bare = await runCliOnce(["decode", ...input.options, "--", ...input.sameAs]);
+      if (
+        bare.status !== textRun.status ||
+        bare.stdout !== textRun.stdout ||
+        bare.stderr !== textRun.stderr
+      ) {
+        cliFail(
+          "a coloured log line decodes unlike its bare value",
+          input,
+          `${bare.status} vs ${textRun.status}: ${textRun.stderr}`,
+        );
+      }
+    }
+    const tally = cliKinds.get(input.shape) ?? { inputs: 0, ms: 0 };
+    tally.inputs++;
+    tally.ms += Number(process.hrtime.bigint() - t0) / 1e6;
+    cliKinds.set(input.shape, tally);
+  }
+  const cliSeconds = Number(process.hrtime.bigint() - cliStarted) / 1e9;
+  console.log(
+    `\nCLI (runCli of dist/cli.js): ${cliCount} inputs, ${cliRuns} runs (text and --json) in ${cliSeconds.toFixed(1)} s`,
+  );
+  console.log(
+    `  bound       output ≤ ${CLI_OUTPUT_PER_INPUT} × input + ${CLI_OUTPUT_CONSTANT} chars (2 × input + ${CLI_OUTPUT_CONSTANT} for one long string)`,
+  );
+  console.log(`  worst ratio ${cliWorstRatio.toFixed(1)} out per in, inputs ≥ 1 KiB (${cliWorst ?? "-"})`);
+  console.log(`  slowest     ${cliSlowestMs.toFixed(1)} ms (${cliSlowest ?? "-"})`);
+  console.log(`  failures    ${cliFailed}`);
+  console.log("  inputs by shape:");
+  for (const [kind, { inputs, ms }] of [...cliKinds].sort((a, b) => b[1].inputs - a[1].inputs)) {
+    console.log(`  ${String(inputs).padStart(8)}  ${kind} (${(ms / 1000).toFixed(1)} s)`);
+  }
+  if (cliFailures.size > 0) {
+    console.log(`\nCLI failures by kind (reproduce with --seed ${seed} --count ${count}):`);
+    for (const [key, { count: times, example }] of cliFailures)
+      console.log(`  ${times} × ${key}\n    e.g. ${example}`);
+    process.exitCode = 1;
+  }
+}

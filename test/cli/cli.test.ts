@@ -6,11 +6,12 @@
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { fromGrpcStatus, parseStatusDetails, STATUS_DETAILS_KEY } from "sandbox-sdk-errors";
 import { beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "../../src/cli/cli.js";
+import { PRESETS, runCli } from "../../src/cli/cli.js";
 import {
   badRequest,
   type EncodedDetail,
@@ -26,11 +27,14 @@ const VERSION: string = JSON.parse(
   readFileSync(new URL("../../package.json", import.meta.url), "utf8"),
 ).version;
 
+/** Fails loudly when dist/cli.js is missing or older than any source file (the CLI bundles src/cli and src/wire). */
 function checkBuild(): void {
   if (!existsSync(CLI))
     throw new Error("dist/cli.js is missing: run `npx tsup` (npm test builds before testing)");
   const built = statSync(CLI).mtimeMs;
-  const newer = readdirSync(SOURCES).filter((file) => statSync(SOURCES + file).mtimeMs > built);
+  const newer = readdirSync(SOURCES, { recursive: true, encoding: "utf8" }).filter(
+    (file) => statSync(join(SOURCES, file)).mtimeMs > built,
+  );
   if (newer.length > 0) {
     throw new Error(`dist/ is older than src/${newer[0]}: run \`npx tsup\` (npm test builds before testing)`);
   }
@@ -83,13 +87,13 @@ const REFERENCE_TEXT = `Status (215 bytes, hex)
 Detail 1 of 2: ErrorInfo
   reason    "CWSANDBOX_SANDBOX_NOT_FOUND"
   domain    "cwsandbox.com"
-  metadata  region     "us-east"
-            sandboxId  "sb-123"
+  metadata  region: "us-east"
+            sandboxId: "sb-123"
 
 Detail 2 of 2: RetryInfo
   retryDelay  1500 ms
 
-fromGrpcStatus (the status's code 5 NOT_FOUND taken as the transport's code; default context)
+fromGrpcStatus (preset cwsandbox: CoreWeave sandbox; scope sandbox; the status's own code taken as the transport's code)
   class       SandboxNotFoundError
   message     "sandbox sb-123 not found"
   retryable   false
@@ -274,7 +278,9 @@ describe.each<[string, Runner, boolean]>([
     for (const flag of ["--help", "-h"]) {
       const result = await run([flag]);
       expect(result.status).toBe(0);
-      expect(result.stdout).toMatch(/^Usage: sandbox-sdk-errors decode \[--json\] <base64 \| hex \| ->\n/);
+      expect(result.stdout).toMatch(
+        /^Usage: sandbox-sdk-errors decode \[--json\] \[--preset <name>\] \[--scope <scope>\] <base64 \| hex \| json \| ->\n/,
+      );
       expect(result.stderr).toBe("");
     }
     expect((await run(["decode", "--help", "zzzz"])).status).toBe(0);
@@ -318,6 +324,80 @@ describe.each<[string, Runner, boolean]>([
     );
     expect(result.stdout).toContain('\n  message  "sandbox sb-" … (cut short)\n');
   });
+
+  it("reads a log line with ANSI colours from stdin, as it reads it as an argument", async () => {
+    const line = `\u001b[31mERR\u001b[0m grpc-status-details-bin: ${REFERENCE_BASE64}\n`;
+    expect(await run(["decode", line])).toEqual({ status: 0, stdout: REFERENCE_TEXT_BASE64, stderr: "" });
+    expect(await run(["decode", "-"], line)).toEqual({
+      status: 0,
+      stdout: REFERENCE_TEXT_BASE64,
+      stderr: "",
+    });
+  });
+
+  it("reads a JSON body holding a raw DEL from stdin as JSON, not as protobuf", async () => {
+    const result = await run(["decode", "--json", "-"], '{"code":5,"message":"a\u007fb"}\n');
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      input: { encoding: "json" },
+      status: { code: 5, message: "a\u007fb" },
+    });
+  });
+
+  it("prints a detail kept as sent nested 20 000 levels deep, in text and JSON", async () => {
+    const depth = 20_000;
+    const body = `{"code":5,"message":"deep","details":[{"@type":"type.example.com/acme.Deep","a":${"[".repeat(depth)}1${"]".repeat(depth)}}]}`;
+    const text = await run(["decode", "-"], body);
+    expect(text.stderr).toBe("");
+    expect(text.status).toBe(0);
+    expect(text.stdout).toContain(
+      `\n  json     @type: "type.example.com/acme.Deep"\n           a: ${"[".repeat(depth)}1${"]".repeat(depth)}\n`,
+    );
+    const json = await run(["decode", "--json", "-"], body);
+    expect(json.stderr).toBe("");
+    expect(json.status).toBe(0);
+    const document = JSON.parse(json.stdout);
+    let value = document.status.details[0].json.a;
+    let levels = 0;
+    while (Array.isArray(value)) {
+      value = value[0];
+      levels++;
+    }
+    expect([levels, value]).toEqual([depth, 1]);
+  });
+
+  it("maps with the scope --scope names, and says which preset and scope it used", async () => {
+    const gone = hex(encodeStatusBlob(5, "gone"));
+    for (const scope of ["sandbox", "discovery", "general"] as const) {
+      const expected = fromGrpcStatus(
+        { code: 5, details: "gone", metadata: { get: () => [] } },
+        { scope },
+      ).name;
+      const text = await run(["decode", "--scope", scope, gone]);
+      expect(text.status).toBe(0);
+      expect(text.stdout).toContain(
+        `\nfromGrpcStatus (preset cwsandbox: CoreWeave sandbox; scope ${scope}; `,
+      );
+      expect(fieldText(text.stdout.slice(text.stdout.indexOf("\nfromGrpcStatus (")), "class")).toBe(expected);
+      const json = JSON.parse((await run(["decode", "--json", `--scope=${scope}`, gone])).stdout);
+      expect(json.fromGrpcStatus).toMatchObject({ preset: "cwsandbox", scope, class: expected });
+    }
+  });
+
+  it("refuses a --scope or --preset it does not know, or without a value, with exit 2", async () => {
+    expectRefusal(
+      await run(["decode", "--scope", "global", "0805"]),
+      /unknown scope 'global' \(--scope takes sandbox, discovery or general\)/,
+    );
+    expectRefusal(await run(["decode", "--scope=", "0805"]), /unknown scope ''/);
+    expectRefusal(await run(["decode", "0805", "--scope"]), /--scope needs a scope/);
+    expectRefusal(
+      await run(["decode", "--preset", "nope", "0805"]),
+      /unknown preset 'nope' \(--preset takes cwsandbox/,
+    );
+    expectRefusal(await run(["decode", "0805", "--preset"]), /--preset needs a name/);
+  });
 });
 
 describe("every golden vector through the CLI", () => {
@@ -358,6 +438,44 @@ describe("every golden vector through the CLI", () => {
       expect(fieldText(section, name), name).toBe(value === null ? undefined : JSON.stringify(value));
     }
   });
+});
+
+describe("the mapped error's fields", () => {
+  /** What toJSON holds that the CLI shows in the status's part (metadata, details) or not at all. */
+  const ELSEWHERE = new Set(["name", "stack", "cause", "metadata", "details"]);
+  const decodable = vectors.filter(
+    (v) => v.expect.ok && parseStatusDetails(Buffer.from(v.hex, "hex")) !== undefined,
+  );
+
+  it.each(["sandbox", "discovery", "general"] as const)(
+    "shows every field toJSON() holds, in text and JSON, in scope %s",
+    async (scope) => {
+      for (const vector of decodable) {
+        const blob = Buffer.from(vector.hex, "hex");
+        const status = parseStatusDetails(blob)!;
+        if (status.code === 0 && status.message === "" && status.details.length === 0) continue;
+        const error = fromGrpcStatus(
+          {
+            code: status.code,
+            details: status.message,
+            metadata: { get: (key: string) => (key === STATUS_DETAILS_KEY ? [blob] : []) },
+          },
+          { scope },
+        );
+        const serialised = error.toJSON() as unknown as Record<string, unknown>;
+        const json = JSON.parse(
+          (await runInProcess(["decode", "--json", "--scope", scope, vector.hex])).stdout,
+        );
+        const text = (await runInProcess(["decode", "--scope", scope, vector.hex])).stdout;
+        const section = text.slice(text.indexOf("\nfromGrpcStatus ("));
+        for (const key of Object.keys(serialised).filter((k) => !ELSEWHERE.has(k))) {
+          expect(json.fromGrpcStatus[key], `${vector.name}: ${key}`).toEqual(serialised[key]);
+          const empty = Array.isArray(serialised[key]) && (serialised[key] as unknown[]).length === 0;
+          if (!empty) expect(fieldText(section, key), `${vector.name}: ${key}`).toBeDefined();
+        }
+      }
+    },
+  );
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -510,9 +628,9 @@ describe("large statuses", () => {
     const text = await runInProcess(["decode", blob]);
     expect(text.stderr).toBe("");
     expect(text.status).toBe(0);
-    // Keys padded to the longest, k199999.
-    expect(text.stdout).toContain(`\n  metadata  k0${" ".repeat(5)}  "v0"\n`);
-    expect(text.stdout).toContain(`\n            k199999  "v199999"\n`);
+    // One entry a line, in the value column.
+    expect(text.stdout).toContain(`\n  metadata  k0: "v0"\n`);
+    expect(text.stdout).toContain(`\n            k199999: "v199999"\n`);
     const json = await runInProcess(["decode", "--json", blob]);
     expect(json.status).toBe(0);
     expect(Object.keys(JSON.parse(json.stdout).status.metadata)).toHaveLength(COUNT);
@@ -639,7 +757,7 @@ What could be read before the cut:
 Detail 1 of 1: ErrorInfo
   reason    "CWSANDBOX_RUNNER_UNAVAILABLE"
   domain    "cwsandbox.com"
-  metadata  runner  "r-1"
+  metadata  runner: "r-1"
 
 No class: the part after the cut could change it.
 `);
@@ -748,6 +866,305 @@ describe("JSON error bodies", () => {
       const { err, io: cliIo } = io();
       expect(await runCli(["decode", input], cliIo)).toBe(2);
       expect(err.join("")).toMatch(/JSON/);
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Presets: one row per preset in PRESETS; a preset SPEC §17 names but the table lacks is refused
+// ---------------------------------------------------------------------------------------------
+
+describe("--preset", () => {
+  /** Every preset SPEC §11 names: those in the table map, the others are refused until their row lands. */
+  const NAMED = ["cwsandbox", "modal"];
+  const statuses = [
+    referenceBlob(),
+    encodeStatusBlob(5, "gone"),
+    encodeStatusBlob(14, "draining", [errorInfo("CWSANDBOX_RUNNER_UNAVAILABLE", "cwsandbox.com")]),
+    encodeStatusBlob(3, "bad", [badRequest({ field: "f", description: "d" })]),
+  ];
+
+  it.each(Object.entries(PRESETS))(
+    "--preset %s maps with that preset's fromGrpcStatus and names it, in text and JSON",
+    async (name, preset) => {
+      for (const blob of statuses) {
+        const status = parseStatusDetails(blob)!;
+        const expected = preset.fromGrpcStatus(
+          {
+            code: status.code,
+            details: status.message,
+            metadata: { get: (key: string) => (key === STATUS_DETAILS_KEY ? [blob] : []) },
+          },
+          { scope: "discovery" },
+        );
+        const text = (await runInProcess(["decode", "--preset", name, "--scope", "discovery", hex(blob)]))
+          .stdout;
+        expect(text).toContain(`\nfromGrpcStatus (preset ${name}: ${preset.title}; scope discovery; `);
+        const section = text.slice(text.indexOf("\nfromGrpcStatus ("));
+        expect(fieldText(section, "class")).toBe(expected.name);
+        expect(fieldText(section, "message")).toBe(JSON.stringify(expected.message));
+        const json = JSON.parse(
+          (await runInProcess(["decode", "--json", `--preset=${name}`, hex(blob)])).stdout,
+        );
+        expect(json.fromGrpcStatus.preset).toBe(name);
+      }
+    },
+  );
+
+  it("maps with the first preset of the table, cwsandbox, when --preset is not given", async () => {
+    expect(Object.keys(PRESETS)[0]).toBe("cwsandbox");
+    const blob = hex(referenceBlob());
+    const [chosen, defaulted] = await Promise.all([
+      runInProcess(["decode", "--preset", "cwsandbox", blob]),
+      runInProcess(["decode", blob]),
+    ]);
+    expect(defaulted).toEqual(chosen);
+  });
+
+  it.each(NAMED.filter((name) => !Object.hasOwn(PRESETS, name)))(
+    "refuses --preset %s, which SPEC names but the table has no row for yet, as an unknown preset",
+    async (name) => {
+      expectRefusal(await runInProcess(["decode", "--preset", name, "0805"]), /unknown preset/);
+    },
+  );
+
+  it("lists every preset of the table and every scope in --help", async () => {
+    const help = (await runInProcess(["--help"])).stdout;
+    for (const name of Object.keys(PRESETS)) expect(help).toContain(name);
+    expect(help).toMatch(/--preset <name> +the preset whose fromGrpcStatus maps the status: /);
+    expect(help).toMatch(
+      /--scope <scope> +the mapping context's scope: sandbox, discovery or general \(default sandbox\)/,
+    );
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Output bounded by the input
+// ---------------------------------------------------------------------------------------------
+
+describe("output bounded by the input", () => {
+  it("prints one line per metadata entry, unpadded, beside a 100 000-character key", async () => {
+    const metadata: Record<string, string> = { ["K".repeat(100_000)]: "v" };
+    for (let i = 0; i < 10_000; i++) metadata[`k${i}`] = "v";
+    const blob = Buffer.from(encodeStatusBlob(5, "wide", [errorInfo("R", "example.com", metadata)]));
+    const input = blob.toString("base64");
+    const text = await runInProcess(["decode", input]);
+    expect(text.stderr).toBe("");
+    expect(text.status).toBe(0);
+    expect(text.stdout).toContain(`\n  metadata  ${"K".repeat(100_000)}: "v"\n            k0: "v"\n`);
+    expect(text.stdout).toContain('\n            k9999: "v"\n');
+    // Every byte of input costs at most 2 of output here (a short entry is ~6 bytes in, ~20 out).
+    expect(text.stdout.length).toBeLessThan(2 * input.length);
+    const json = await runInProcess(["decode", "--json", input]);
+    expect(json.status).toBe(0);
+    expect(Object.keys(JSON.parse(json.stdout).status.metadata)).toHaveLength(10_001);
+  });
+
+  it("prints the members of a detail kept as sent unpadded, one a line, beside a long key", async () => {
+    const detail: Record<string, unknown> = {
+      "@type": "type.example.com/acme.Wide",
+      ["K".repeat(50_000)]: 1,
+    };
+    for (let i = 0; i < 1000; i++) detail[`k${i}`] = i;
+    const input = JSON.stringify({ code: 5, message: "wide", details: [detail] });
+    const text = await runInProcess(["decode", input]);
+    expect(text.status).toBe(0);
+    expect(text.stdout).toContain(`\n           ${"K".repeat(50_000)}: 1\n           k0: 0\n`);
+    // A member is ~8 bytes in and ~20 out: padded to the long key, each would be 50 000.
+    expect(text.stdout.length).toBeLessThan(3 * input.length);
+  });
+
+  it("prints a long string in a mixed array as one value, not one line per character", async () => {
+    const long = "x".repeat(2 * 1024 * 1024);
+    const input = JSON.stringify({
+      code: 5,
+      message: "long",
+      details: [{ "@type": "type.example.com/acme.Long", list: [1, long, true] }],
+    });
+    const text = await runInProcess(["decode", input]);
+    expect(text.status).toBe(0);
+    expect(text.stdout).toContain(`\n           list: [1,"${long}",true]\n`);
+    expect(text.stdout.length).toBeLessThan(input.length + 2048);
+    const json = await runInProcess(["decode", "--json", input]);
+    expect(json.status).toBe(0);
+    expect(json.stdout.length).toBeLessThan(input.length + 4096);
+    expect(JSON.parse(json.stdout).status.details[0].json.list).toEqual([1, long, true]);
+  });
+
+  it("indents JSON output only so deep: a wide array 20 levels down prints one line, not one per element", async () => {
+    const wide = `${"[".repeat(20)}${Array(20_000).fill(0).join(",")}${"]".repeat(20)}`;
+    const input = `{"code":5,"message":"m","details":[{"@type":"type.example.com/acme.X","a":${wide}}]}`;
+    const json = await runInProcess(["decode", "--json", input]);
+    expect(json.status).toBe(0);
+    // Indented every level, each of the 20 000 elements would take a line of 40-odd spaces.
+    expect(json.stdout.length).toBeLessThan(2 * input.length);
+    expect(JSON.parse(json.stdout).status.details[0].json.a.flat(20)).toHaveLength(20_000);
+  });
+
+  it("keeps text and JSON output within 128 bytes per input byte, plus a constant, on hostile shapes", async () => {
+    // The worst case by design: an empty QuotaFailure violation is 2 bytes and prints 8 fields.
+    const keys = fc.oneof(
+      fc.string({ maxLength: 4 }),
+      fc.constant("K".repeat(5000)),
+      fc.constant("__proto__"),
+    );
+    const shape = fc.letrec<{ value: unknown }>((tie) => ({
+      value: fc.oneof(
+        { depthSize: "small" },
+        fc.constantFrom(null, 0, true, "", "x".repeat(3000), "\u009b\u202e"),
+        fc.array(tie("value"), { maxLength: 5 }),
+        fc.dictionary(keys, tie("value"), { maxKeys: 5 }),
+      ),
+    })).value;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(shape, { minLength: 1, maxLength: 4 }),
+        fc.boolean(),
+        async (details, asJson) => {
+          const input = JSON.stringify({ code: 5, message: "m", details });
+          const result = await runInProcess(asJson ? ["decode", "--json", input] : ["decode", input]);
+          expect(result.status, result.stderr).toBe(0);
+          expect(result.stdout.length).toBeLessThanOrEqual(128 * input.length + 16 * 1024);
+          if (asJson) JSON.parse(result.stdout);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Details kept as sent (JSON that fits no detail type)
+// ---------------------------------------------------------------------------------------------
+
+describe("details kept as sent in a JSON body", () => {
+  it.each([
+    ["an array holding null", "[[null]]", ["  json     [null]"]],
+    [
+      "a member that is an array with null",
+      '[{"@type":"type.example.com/acme.X","a":[1,null]}]',
+      ['  json     @type: "type.example.com/acme.X"', "           a: [1,null]"],
+    ],
+    [
+      "metadata that is null",
+      '[{"@type":"type.example.com/acme.X","metadata":null}]',
+      ['  json     @type: "type.example.com/acme.X"', "           metadata: null"],
+    ],
+    [
+      "an ErrorInfo whose metadata is null (it does not fit, so it is kept as sent)",
+      '[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"R","metadata":{"k":null}}]',
+      ['           metadata: {"k":null}'],
+    ],
+    [
+      "null, a number and a string as details",
+      '[null, 5, "s", {}]',
+      ["  json     null", "  json     5", '  json     "s"', "  json     {}"],
+    ],
+  ])("prints %s, in text and JSON", async (_label, details, lines) => {
+    const input = `{"code":5,"message":"m","details":${details}}`;
+    const text = await runInProcess(["decode", input]);
+    expect(text.stderr).toBe("");
+    expect(text.status).toBe(0);
+    for (const line of lines) expect(text.stdout).toContain(`\n${line}\n`);
+    const json = await runInProcess(["decode", "--json", input]);
+    expect(json.status).toBe(0);
+    const kept = JSON.parse(json.stdout).status.details.map((detail: { json: unknown }) => detail.json);
+    expect(kept).toEqual(JSON.parse(details));
+  });
+
+  it("prints deep objects as well as deep arrays, in text and JSON", async () => {
+    const depth = 20_000;
+    const input = `{"code":5,"message":"m","details":[${'{"a":'.repeat(depth)}1${"}".repeat(depth)}]}`;
+    const text = await runInProcess(["decode", input]);
+    expect(text.status).toBe(0);
+    expect(text.stdout).toContain(`\n  json     a: ${'{"a":'.repeat(depth - 1)}1${"}".repeat(depth - 1)}\n`);
+    const json = await runInProcess(["decode", "--json", input]);
+    expect(json.status).toBe(0);
+    let value = JSON.parse(json.stdout).status.details[0].json;
+    let levels = 0;
+    while (typeof value === "object") {
+      value = value.a;
+      levels++;
+    }
+    expect([levels, value]).toEqual([depth, 1]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Standard input: text unless it does not read as text
+// ---------------------------------------------------------------------------------------------
+
+describe("standard input", () => {
+  it("reads text with control characters as text: colours around the key and the value, a DEL, a bell", async () => {
+    for (const line of [
+      `\u001b[1;31mERROR\u001b[0m\u0007 grpc-status-details-bin=\u001b[32m${REFERENCE_BASE64}\u001b[0m took=3ms`,
+      `\u001b]0;title\u0007grpc-status-details-bin: ${REFERENCE_BASE64}\u007f`,
+    ]) {
+      const result = await runInProcess(["decode", "-"], line);
+      expect(result.stderr, JSON.stringify(line)).toBe("");
+      expect(result.stdout).toBe(REFERENCE_TEXT_BASE64);
+    }
+  });
+
+  it("reads a log line in Latin-1 (not UTF-8) as text", async () => {
+    const line = Buffer.concat([
+      Buffer.from([0xe9, 0x63, 0x68, 0x65, 0x63, 0x20]), // "échec " in Latin-1
+      Buffer.from(`grpc-status-details-bin=${REFERENCE_BASE64}\n`),
+    ]);
+    expect((await runInProcess(["decode", "-"], line)).stdout).toBe(REFERENCE_TEXT_BASE64);
+  });
+
+  it("reads raw bytes as raw, even when the status's message quotes a log line with a value", async () => {
+    const quoted = encodeStatusBlob(13, `upstream failed: grpc-status-details-bin=${REFERENCE_BASE64}`);
+    const result = await runInProcess(["decode", "-"], quoted);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/^Status \(\d+ bytes, raw\)\n {2}code {5}13 INTERNAL\n/);
+  });
+
+  it("refuses text that is no input form with the text's reason, and binary with the bytes'", async () => {
+    expectRefusal(await runInProcess(["decode", "-"], "\u001b[31mnot a status!\u001b[0m\n"), /neither hex/);
+    expectRefusal(
+      await runInProcess(["decode", "-"], Uint8Array.of(0x00, 0x01, 0xff)),
+      /not a google\.rpc\.Status: 3 bytes \(0001ff\)/,
+    );
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Log lines and --help
+// ---------------------------------------------------------------------------------------------
+
+describe("log lines holding the value in a JSON array", () => {
+  it.each([
+    ["a JSON log of a metadata map", `{"grpc-status-details-bin":["${REFERENCE_BASE64}"]}`],
+    ["with spaces", `{"level":"error","trailers":{ "grpc-status-details-bin" : [ "${REFERENCE_BASE64}" ] }}`],
+    ["two values: the first is read", `x grpc-status-details-bin=["${REFERENCE_BASE64}","CAE="] y`],
+    [
+      "Go's fmt of a metadata.MD",
+      `trailers=map[content-type:[application/grpc] grpc-status-details-bin:[${REFERENCE_BASE64}]]`,
+    ],
+  ])("reads %s", async (_label, line) => {
+    const result = await runInProcess(["decode", line]);
+    expect(result.stderr).toBe("");
+    expect(result.stdout).toBe(REFERENCE_TEXT_BASE64);
+  });
+});
+
+describe("--help", () => {
+  it("lists every input form, JSON bodies included", async () => {
+    const help = (await runInProcess(["--help"])).stdout;
+    for (const form of ["<hex>", "<base64>", '"<value>"', "<log line>", "<json>", "-"]) {
+      expect(help).toMatch(new RegExp(`\\n {2}${form.replace(/[$()*+.?[\\\]^{|}]/g, "\\$&")} +\\S`));
+    }
+    for (const shape of [
+      "AIP-193",
+      "google.rpc.Status in proto3 JSON",
+      "Connect",
+      "end-stream",
+      "JSON array",
+      "colours",
+    ]) {
+      expect(help).toContain(shape);
     }
   });
 });
