@@ -26,6 +26,7 @@ import {
   parseStatusJson,
   STATUS_DETAILS_KEY,
 } from "sandbox-sdk-errors";
+import { fromGrpcStatus as modalFromGrpcStatus } from "sandbox-sdk-errors/modal";
 import { readBeforeCut } from "./cut-short.js";
 import { type Input, readStdin, readText, UsageError } from "./input.js";
 import {
@@ -65,6 +66,7 @@ export interface CliPreset {
  */
 export const PRESETS: Readonly<Record<string, CliPreset>> = {
   cwsandbox: { title: "CoreWeave sandbox", fromGrpcStatus },
+  modal: { title: "Modal", fromGrpcStatus: modalFromGrpcStatus },
 };
 
 const DEFAULT_PRESET = Object.keys(PRESETS)[0] as string;
