@@ -1,9 +1,10 @@
 /**
  * The detail registry: every `google.rpc` detail type this package knows, once. For each type, its
- * TypeScript shape (the interfaces below), its schema (field numbers, names and kinds, from which the
- * JSON reader, `fromJSON`'s reviver, the testing kit's encoder and the CLI are derived) and its
- * binary decoder (hand-written, because it is the hot path of `fromGrpcStatus`; a property test
- * proves each decoder agrees with the schema-driven encoder). A type missing a part does not compile.
+ * TypeScript shape (the interfaces below) and its schema (field numbers, names and kinds, from which
+ * the binary decoder, the JSON reader, `fromJSON`'s reviver, the testing kit's encoder and the CLI are
+ * derived). A type missing a part does not compile. ErrorInfo and RetryInfo, the hot path of
+ * `fromGrpcStatus`, also have hand-written binary decoders; property tests hold them to the
+ * schema-driven one, and that one to an independent encoder.
  *
  * The codec knows bytes, not the product: nothing here imports a reason or a class.
  */
@@ -377,221 +378,127 @@ function decodeRetryInfo(reader: WireReader): RetryInfoDetail {
   return retryDelay === undefined ? { type: "RetryInfo" } : { type: "RetryInfo", retryDelay };
 }
 
-function decodeDebugInfo(reader: WireReader): DebugInfoDetail {
-  const stackEntries: string[] = [];
-  let detail = "";
-  while (reader.next()) {
-    if (reader.field === 1) stackEntries.push(reader.string());
-    else if (reader.field === 2) detail = reader.string();
-    else reader.skip();
-  }
-  return { type: "DebugInfo", stackEntries, detail };
-}
+// The other types are rare: one decoder walks their schema, so that a bundle carries a few lines
+// instead of a hand-written decoder per type. It reads what was sent, then gives it the shape the
+// type's interface declares. A property test holds it to an independent encoder, and the fast paths
+// above to it.
 
-interface MutableQuotaViolation {
-  subject: string;
-  description: string;
-  apiService: string;
-  quotaMetric: string;
-  quotaId: string;
-  quotaDimensions: StringMap;
-  quotaValue: number;
-  futureQuotaValue?: number;
-}
+/** A message's fields as sent, by field number (a short list: field numbers are small). */
+type Sent = unknown[];
 
-function readQuotaViolation(violations: QuotaViolation[], reader: WireReader): void {
-  const violation: MutableQuotaViolation = {
-    subject: "",
-    description: "",
-    apiService: "",
-    quotaMetric: "",
-    quotaId: "",
-    quotaDimensions: Object.create(null),
-    quotaValue: 0,
-  };
+/**
+ * Reads into `sent` the fields of one message that were sent, by its schema: a later copy of a
+ * singular field wins, repeated fields and map entries gather, and the copies of a singular message
+ * field merge (they are read into one). Unknown fields are skipped.
+ */
+function readSent(schema: MessageSchema, sent: Sent, reader: WireReader): void {
+  const fields = Object.values(schema);
   while (reader.next()) {
-    switch (reader.field) {
-      case 1:
-        violation.subject = reader.string();
+    const number = reader.field;
+    const field = fields.find((candidate) => candidate.number === number);
+    if (field === undefined) {
+      reader.skip();
+      continue;
+    }
+    switch (field.kind) {
+      case "string":
+        sent[number] = reader.string();
         break;
-      case 2:
-        violation.description = reader.string();
+      case "int64":
+        sent[number] = reader.int64();
         break;
-      case 3:
-        violation.apiService = reader.string();
+      case "strings":
+        sent[number] ??= [];
+        (sent[number] as string[]).push(reader.string());
         break;
-      case 4:
-        violation.quotaMetric = reader.string();
+      case "map":
+        sent[number] ??= Object.create(null);
+        reader.message(sent[number] as StringMap, readMapEntry);
         break;
-      case 5:
-        violation.quotaId = reader.string();
+      case "duration":
+        sent[number] ??= { present: true, seconds: 0, nanos: 0 };
+        reader.message(sent[number] as DurationFields, readDuration);
         break;
-      case 6:
-        reader.message(violation.quotaDimensions, readMapEntry);
+      case "message":
+        sent[number] ??= [];
+        reader.message(sent[number] as Sent, (nested, bounded) => readSent(field.of, nested, bounded));
         break;
-      case 7:
-        violation.quotaValue = reader.int64();
-        break;
-      case 8:
-        violation.futureQuotaValue = reader.int64();
-        break;
-      default:
-        reader.skip();
+      case "messages": {
+        const item: Sent = [];
+        reader.message(item, (nested, bounded) => readSent(field.of, nested, bounded));
+        sent[number] ??= [];
+        (sent[number] as Sent[]).push(item);
+      }
     }
   }
-  Object.freeze(violation.quotaDimensions);
-  violations.push(violation);
 }
 
-function decodeQuotaFailure(reader: WireReader): QuotaFailureDetail {
-  const violations: QuotaViolation[] = [];
-  while (reader.next()) {
-    if (reader.field === 1) reader.message(violations, readQuotaViolation);
-    else reader.skip();
-  }
-  return { type: "QuotaFailure", violations };
-}
-
-function readPreconditionViolation(violations: PreconditionViolation[], reader: WireReader): void {
-  let type = "";
-  let subject = "";
-  let description = "";
-  while (reader.next()) {
-    if (reader.field === 1) type = reader.string();
-    else if (reader.field === 2) subject = reader.string();
-    else if (reader.field === 3) description = reader.string();
-    else reader.skip();
-  }
-  violations.push({ type, subject, description });
-}
-
-function decodePreconditionFailure(reader: WireReader): PreconditionFailureDetail {
-  const violations: PreconditionViolation[] = [];
-  while (reader.next()) {
-    if (reader.field === 1) reader.message(violations, readPreconditionViolation);
-    else reader.skip();
-  }
-  return { type: "PreconditionFailure", violations };
-}
-
-function readLocalizedText(target: { locale: string; message: string }, reader: WireReader): void {
-  while (reader.next()) {
-    if (reader.field === 1) target.locale = reader.string();
-    else if (reader.field === 2) target.message = reader.string();
-    else reader.skip();
-  }
-}
-
-function readFieldViolation(violations: BadRequestFieldViolation[], reader: WireReader): void {
-  let field = "";
-  let description = "";
-  let reason = "";
-  let localizedMessage: { locale: string; message: string } | undefined;
-  while (reader.next()) {
-    switch (reader.field) {
-      case 1:
-        field = reader.string();
+/**
+ * Adds to `shaped`, in schema order and by lowerCamel name, a message's fields as its type declares
+ * them: a field not sent has its proto3 default (`""`, `0`, `[]`, `{}`) but an `optional` field, a
+ * message and a Duration, which stay absent; maps are frozen, a Duration is in milliseconds (absent
+ * when not valid).
+ */
+function shape(schema: MessageSchema, sent: Sent, shaped: Record<string, unknown>): typeof shaped {
+  for (const name of Object.keys(schema)) {
+    const field = schema[name] as FieldSchema;
+    const value = sent[field.number];
+    switch (field.kind) {
+      case "string":
+        shaped[name] = value ?? "";
         break;
-      case 2:
-        description = reader.string();
+      case "int64":
+        if (value !== undefined || !("optional" in field)) shaped[name] = value ?? 0;
         break;
-      case 3:
-        reason = reader.string();
+      case "strings":
+        shaped[name] = value ?? [];
         break;
-      case 4:
-        localizedMessage ??= { locale: "", message: "" };
-        reader.message(localizedMessage, readLocalizedText);
+      case "map":
+        shaped[name] = Object.freeze(value ?? Object.create(null));
         break;
-      default:
-        reader.skip();
+      case "duration":
+        if (value !== undefined) {
+          const { seconds, nanos } = value as DurationFields;
+          const milliseconds = durationToMilliseconds(seconds, nanos);
+          if (milliseconds !== undefined) shaped[name] = milliseconds;
+        }
+        break;
+      case "message":
+        if (value !== undefined) shaped[name] = shape(field.of, value as Sent, {});
+        break;
+      case "messages":
+        shaped[name] = ((value ?? []) as Sent[]).map((item) => shape(field.of, item, {}));
     }
   }
-  violations.push(
-    localizedMessage === undefined
-      ? { field, description, reason }
-      : { field, description, reason, localizedMessage },
-  );
+  return shaped;
 }
 
-function decodeBadRequest(reader: WireReader): BadRequestDetail {
-  const fieldViolations: BadRequestFieldViolation[] = [];
-  while (reader.next()) {
-    if (reader.field === 1) reader.message(fieldViolations, readFieldViolation);
-    else reader.skip();
-  }
-  return { type: "BadRequest", fieldViolations };
-}
-
-function decodeRequestInfo(reader: WireReader): RequestInfoDetail {
-  let requestId = "";
-  let servingData = "";
-  while (reader.next()) {
-    if (reader.field === 1) requestId = reader.string();
-    else if (reader.field === 2) servingData = reader.string();
-    else reader.skip();
-  }
-  return { type: "RequestInfo", requestId, servingData };
-}
-
-function decodeResourceInfo(reader: WireReader): ResourceInfoDetail {
-  let resourceType = "";
-  let resourceName = "";
-  let owner = "";
-  let description = "";
-  while (reader.next()) {
-    if (reader.field === 1) resourceType = reader.string();
-    else if (reader.field === 2) resourceName = reader.string();
-    else if (reader.field === 3) owner = reader.string();
-    else if (reader.field === 4) description = reader.string();
-    else reader.skip();
-  }
-  return { type: "ResourceInfo", resourceType, resourceName, owner, description };
-}
-
-function readHelpLink(links: HelpLink[], reader: WireReader): void {
-  let description = "";
-  let url = "";
-  while (reader.next()) {
-    if (reader.field === 1) description = reader.string();
-    else if (reader.field === 2) url = reader.string();
-    else reader.skip();
-  }
-  links.push({ description, url });
-}
-
-function decodeHelp(reader: WireReader): HelpDetail {
-  const links: HelpLink[] = [];
-  while (reader.next()) {
-    if (reader.field === 1) reader.message(links, readHelpLink);
-    else reader.skip();
-  }
-  return { type: "Help", links };
-}
-
-function decodeLocalizedMessage(reader: WireReader): LocalizedMessageDetail {
-  const text = { locale: "", message: "" };
-  readLocalizedText(text, reader);
-  return { type: "LocalizedMessage", locale: text.locale, message: text.message };
+/**
+ * Decodes a detail of `type` by walking its schema in {@link DETAIL_SCHEMAS}: the decoder of every
+ * type without a hand-written one, and the reference the hand-written ones are tested against.
+ * `reader` is bounded to the detail's payload; malformed wire format (a known field with the wrong
+ * wire type, a bad length, a truncated varint) throws a `WireFormatError`, and the caller keeps the
+ * detail as `Unknown`.
+ */
+export function decodeBySchema<K extends KnownDetailType>(type: K, reader: WireReader): DetailOf<K> {
+  const schema: MessageSchema = DETAIL_SCHEMAS[type];
+  const sent: Sent = [];
+  readSent(schema, sent, reader);
+  return shape(schema, sent, { type }) as DetailOf<K>;
 }
 
 /** Decodes one detail's payload from a reader bounded to it; throws on malformed wire format. */
 export type DetailDecoder = (reader: WireReader, vocabulary: Vocabulary | undefined) => StatusDetail;
 
-/** The binary decoder of each known type. The `satisfies` clause keeps it complete. */
-const DECODERS = {
-  ErrorInfo: decodeErrorInfo,
-  RetryInfo: decodeRetryInfo,
-  DebugInfo: decodeDebugInfo,
-  QuotaFailure: decodeQuotaFailure,
-  PreconditionFailure: decodePreconditionFailure,
-  BadRequest: decodeBadRequest,
-  RequestInfo: decodeRequestInfo,
-  ResourceInfo: decodeResourceInfo,
-  Help: decodeHelp,
-  LocalizedMessage: decodeLocalizedMessage,
-} as const satisfies {
-  readonly [K in KnownDetailType]: (reader: WireReader, vocabulary: Vocabulary | undefined) => DetailOf<K>;
-};
+/**
+ * The decoder of a known type: hand-written for ErrorInfo and RetryInfo, which nearly every failure
+ * carries and the mapping reads; the schema walk for the rest.
+ */
+function decoderOf(type: KnownDetailType): DetailDecoder {
+  if (type === "ErrorInfo") return decodeErrorInfo;
+  if (type === "RetryInfo") return decodeRetryInfo;
+  return (reader) => decodeBySchema(type, reader);
+}
 
 /** The usual type URL of each known type, as bytes, and its decoder. */
 let usualTypeUrls: readonly (readonly [Uint8Array, DetailDecoder])[] | undefined;
@@ -599,7 +506,7 @@ let usualTypeUrls: readonly (readonly [Uint8Array, DetailDecoder])[] | undefined
 /** The usual type URLs as bytes, made on first use (not at import: a cold start pays nothing). */
 function usualTypeUrlBytes(): readonly (readonly [Uint8Array, DetailDecoder])[] {
   usualTypeUrls ??= KNOWN_DETAIL_TYPES.map(
-    (type) => [new TextEncoder().encode(typeUrlOf(type)), DECODERS[type]] as const,
+    (type) => [new TextEncoder().encode(typeUrlOf(type)), decoderOf(type)] as const,
   );
   return usualTypeUrls;
 }
@@ -632,5 +539,5 @@ export function decoderForTypeUrl(bytes: Uint8Array, start: number, end: number)
     if (bytesEqual(bytes, start, end, url)) return decoder;
   }
   const type = knownTypeOfUrl(decodeUtf8(bytes, start, end));
-  return type === undefined ? undefined : DECODERS[type];
+  return type === undefined ? undefined : decoderOf(type);
 }
