@@ -5,13 +5,14 @@
  * `toResponse` — back to the same class and fields.
  */
 import { describe, expect, it } from "vitest";
-import type {
-  CatalogueContext,
-  CatalogueSpec,
-  ErrorClass,
-  Mapping,
-  Row,
-  SandboxSdkError,
+import {
+  type CatalogueContext,
+  type CatalogueSpec,
+  type ErrorClass,
+  GrpcCode,
+  type Mapping,
+  type Row,
+  type SandboxSdkError,
 } from "../../src/index.js";
 import { toResponse, toServiceError, toStatusJson } from "../../src/testing/index.js";
 import { entriesOf, levelsOf, producibleClassesOf } from "./catalogue.js";
@@ -33,6 +34,30 @@ interface Producer {
   readonly reason: string | undefined;
 }
 
+/**
+ * Whether a status a server can send (a code other than OK, no trusted reason) can reach the root of
+ * `scope` (the spec's default scope when `undefined`): some code that no row of the scope or of the
+ * top level decides for good. Modal's table names a class for every code, so its root is only what
+ * the caller's abort and input with no code give, which no wire can carry.
+ */
+function rootReachable<C extends CatalogueContext>(
+  spec: CatalogueSpec<SandboxSdkError, C>,
+  scope: string | undefined,
+): boolean {
+  const named = scope ?? spec.defaultScope;
+  const scoped = named === undefined ? undefined : spec.scopes?.[named];
+  const levels = scoped === undefined ? [spec] : [scoped, spec];
+  return Object.keys(GrpcCode).some(
+    (code) =>
+      code !== "OK" &&
+      !levels.some((rows) =>
+        entriesOf((rows.codes as Record<string, Row<C>> | undefined)?.[code]).some(
+          (entry) => !entry.conditional,
+        ),
+      ),
+  );
+}
+
 /** Every class the spec produces, with the scope (and, for a class only a reason gives, the reason). */
 export function producersOf<C extends CatalogueContext>(spec: CatalogueSpec<SandboxSdkError, C>) {
   const found = new Map<ErrorClass, Producer>();
@@ -45,7 +70,9 @@ export function producersOf<C extends CatalogueContext>(spec: CatalogueSpec<Sand
       }
     }
     const root = rows.root ?? (scope === undefined ? spec.root : undefined);
-    if (root !== undefined && !found.has(root)) found.set(root, { scope, reason: undefined });
+    if (root !== undefined && !found.has(root) && rootReachable(spec, scope)) {
+      found.set(root, { scope, reason: undefined });
+    }
   }
   for (const { scope, rows } of levelsOf(spec)) {
     for (const [reason, row] of Object.entries((rows.reasons ?? {}) as Record<string, Row<C>>)) {
