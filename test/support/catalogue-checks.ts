@@ -152,7 +152,10 @@ export function checkCatalogue<C extends CatalogueContext>(preset: PresetUnderTe
           expect(fieldsOf(viaJson), form).toEqual(expected);
         }
         for (const protocol of ["aip193", "connect", "grpc-web"] as const) {
-          const viaResponse = await preset.catalogue.fromResponse(toResponse(error, { protocol, ...kit }), context);
+          const viaResponse = await preset.catalogue.fromResponse(
+            toResponse(error, { protocol, ...kit }),
+            context,
+          );
           expect(fieldsOf(viaResponse), protocol).toEqual(expected);
         }
       },

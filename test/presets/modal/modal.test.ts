@@ -195,9 +195,10 @@ describe("Modal's sources, as read (the premises of this file)", () => {
     expect([...TABLE.keys()].sort()).toEqual(codes.sort());
     expect(RETRYABLE_CODES.size).toBeGreaterThan(0);
     for (const code of RETRYABLE_CODES) expect(TABLE.has(code), code).toBe(true);
-    expect([...JS].filter(([, { defaultMessage }]) => defaultMessage !== undefined).length).toBeGreaterThan(
-      0,
-    );
+    // SPEC §17 names these two defaults; the JS SDK's source must say them.
+    for (const name of ["ClientClosedError", "SandboxTimeoutError"]) {
+      expect(JS.get(name)?.defaultMessage, name).toBeDefined();
+    }
   });
 
   it("never map two codes of opposite retry contracts to one class", () => {
