@@ -18,8 +18,10 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as source from "../src/index.js";
+import type * as modalSource from "../src/presets/modal/index.js";
 
 type Api = typeof source;
+type ModalApi = typeof modalSource;
 
 const repo = fileURLToPath(new URL("..", import.meta.url));
 let work: string;
@@ -27,6 +29,9 @@ let tarball: string;
 let packedFiles: string[];
 let copyA: Api;
 let copyB: Api;
+/** Each copy's Modal entry, `sandbox-sdk-errors/modal`, loaded through the package's exports. */
+let modalA: ModalApi;
+let modalB: ModalApi;
 
 /** Extracts the tarball as `<folder>/node_modules/sandbox-sdk-errors`, with the given version. */
 function install(folder: string, version: string): string {
@@ -54,6 +59,10 @@ beforeAll(async () => {
   const b = install(join(work, "b"), "0.2.0");
   copyA = createRequire(import.meta.url)(a); // CommonJS build of one copy
   copyB = await import(pathToFileURL(join(b, "dist/index.js")).href); // ESM build of the other
+  // Resolved from inside each folder, as a consumer's `require`/`import` of the subpath would be; the
+  // entry imports its own copy's main entry.
+  modalA = createRequire(join(work, "a", "consumer.cjs"))("sandbox-sdk-errors/modal");
+  modalB = await import(pathToFileURL(join(b, "dist/modal.js")).href);
 }, 120_000);
 
 afterAll(() => {
@@ -146,6 +155,71 @@ describe("two installed copies (versions 0.1.0 and 0.2.0, CommonJS and ESM)", ()
     const revived = copyB.SandboxSdkError.fromJSON(JSON.stringify(error));
     expect(revived).toBeInstanceOf(copyB.SandboxNotFoundError);
     expect(revived).toMatchObject({ sandboxId: "sb", grpcCode: 5, message: "Sandbox 'sb' not found" });
+  });
+});
+
+describe("two installed copies of the Modal entry (CommonJS and ESM)", () => {
+  /** Every error class of the Modal entry, by name. */
+  const modalClasses = () =>
+    Object.entries(modalA).filter(
+      (entry): entry is [string, typeof modalSource.ModalError] =>
+        typeof entry[1] === "function" && entry[1].prototype instanceof Error,
+    );
+
+  it("are distinct copies, each over its own copy's main entry", () => {
+    expect(modalA.ModalError).not.toBe(modalB.ModalError);
+    expect(new modalA.ModalError()).toBeInstanceOf(copyA.SandboxSdkError);
+    expect(new modalB.ModalError()).toBeInstanceOf(copyB.SandboxSdkError);
+  });
+
+  it("see each other's Modal classes as the same classes, with the same parents, and no further", () => {
+    for (const [name, ClassA] of modalClasses()) {
+      const ClassB = (modalB as unknown as Record<string, typeof modalSource.ModalError>)[name]!;
+      const ParentB = Object.getPrototypeOf(ClassB) as typeof modalSource.ModalError;
+      for (const [made, other, parent] of [
+        [new ClassA("m"), ClassB, ParentB],
+        [new ClassB("m"), ClassA, Object.getPrototypeOf(ClassA)],
+      ] as const) {
+        expect(made, name).toBeInstanceOf(other);
+        expect(made, name).toBeInstanceOf(parent);
+        expect(other.isInstance(made), name).toBe(true);
+      }
+      if (ClassA !== modalA.ModalError) expect(new modalA.ModalError("m"), name).not.toBeInstanceOf(ClassB);
+    }
+  });
+
+  it("keep Modal's classes apart from the default preset's same-named ones across copies", () => {
+    for (const [name, ClassA] of modalClasses()) {
+      const DefaultB = (copyB as unknown as Record<string, typeof source.SandboxSdkError | undefined>)[name];
+      if (DefaultB === undefined) continue;
+      expect(new ClassA("m"), name).not.toBeInstanceOf(DefaultB);
+      const DefaultA = (copyA as unknown as Record<string, typeof source.SandboxSdkError>)[name]!;
+      const ModalB = (modalB as unknown as Record<string, typeof modalSource.ModalError>)[name]!;
+      expect(new DefaultA("m"), name).not.toBeInstanceOf(ModalB);
+    }
+    expect(new modalA.SandboxTimeoutError()).not.toBeInstanceOf(copyB.SandboxTimeoutError);
+    expect(new copyA.SandboxTimeoutError("m")).not.toBeInstanceOf(modalB.SandboxTimeoutError);
+  });
+
+  it("agree on retryability, pass each other's errors through, and revive each other's JSON to Modal's class", () => {
+    for (const [name, ClassA] of modalClasses()) {
+      const error = new ClassA("m", { sandboxId: "sb" });
+      expect(modalB.isRetryable(error), name).toBe(modalA.isRetryable(error));
+      expect(copyB.isRetryable(error), name).toBe(error.retryable);
+      expect(modalB.fromGrpcStatus(error), name).toBe(error);
+      const revived = copyB.SandboxSdkError.fromJSON(JSON.stringify(error));
+      const ClassB = (modalB as unknown as Record<string, typeof modalSource.ModalError>)[name]!;
+      expect(Object.getPrototypeOf(revived), name).toBe(ClassB.prototype);
+      expect(revived.sandboxId, name).toBe("sb");
+    }
+  });
+
+  it("map alike: one copy's mapping is an instance of the other's class", () => {
+    const raw = { code: 8, details: "Received message larger than max (9 vs. 8)", metadata: {} };
+    const mapped = modalA.fromGrpcStatus(raw, { operation: "exec" });
+    expect(mapped).toBeInstanceOf(modalB.RequestSizeError);
+    expect(mapped).not.toBeInstanceOf(copyB.RequestSizeError);
+    expect(copyB.otelAttributes(mapped)["sandbox.error.class"]).toBe("modal.RequestSizeError");
   });
 });
 

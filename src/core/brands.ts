@@ -173,13 +173,25 @@ export function presetOf(value: object): string | undefined {
 
 /**
  * The sentence an error of the class whose prototype is `prototype` says without a message: the
- * one declared, else the class name in words — "Sandbox not found" for `SandboxNotFoundError`,
- * "Internal error" for `InternalError`, "Internal failure" for `InternalFailure`.
+ * one the class declared, else the class name in words — "Sandbox not found" for
+ * `SandboxNotFoundError`, "Internal error" for `InternalError`, "Internal failure" for
+ * `InternalFailure` — never an ancestor's sentence (`ModalError`'s "Modal error" is not
+ * `NotFoundError`'s). A class with no name of its own (a user's subclass no catalogue named) says
+ * what its nearest named ancestor says.
  */
 export function defaultMessageOf(prototype: object): string {
-  const declared = carried<unknown>(prototype, DEFAULT_MESSAGE);
-  if (typeof declared === "string") return declared;
-  const name = String((prototype as { name?: unknown }).name ?? "Error");
+  for (let current: object | null = prototype; current !== null; current = Object.getPrototypeOf(current)) {
+    const declared = Object.hasOwn(current, DEFAULT_MESSAGE)
+      ? (current as Prototype)[DEFAULT_MESSAGE]
+      : undefined;
+    if (typeof declared === "string") return declared;
+    if (Object.hasOwn(current, "name")) return nameInWords(String((current as { name?: unknown }).name));
+  }
+  return "Error";
+}
+
+/** `SandboxNotFoundError` → "Sandbox not found"; `InternalError` → "Internal error". */
+function nameInWords(name: string): string {
   const bare = name.endsWith("Error") && name.length > 5 ? name.slice(0, -5) : name;
   const words = bare.split(/(?=[A-Z])/).map((word, i) => (i === 0 ? word : word.toLowerCase()));
   if (name !== bare && words.length === 1) words.push("error");

@@ -294,15 +294,22 @@ const networkFailure: Reader = (error) => {
   return undefined;
 };
 
-/** One `google.protobuf.Any` of a message object, decoded: its type URL and bytes, however spelled. */
+/**
+ * One `google.protobuf.Any` of a message object, decoded: its type URL and bytes, however spelled.
+ * `undefined` for an entry that is not one, or whose getters throw: it never hides the others.
+ */
 function anyDetail(entry: unknown): StatusDetail | undefined {
   const getTypeUrl = read(entry, "getTypeUrl");
   const getValue = read(entry, "getValue_asU8");
   let typeUrl: unknown;
   let value: unknown;
   if (typeof getTypeUrl === "function" && typeof getValue === "function") {
-    typeUrl = (getTypeUrl as () => unknown).call(entry);
-    value = (getValue as () => unknown).call(entry);
+    try {
+      typeUrl = (getTypeUrl as () => unknown).call(entry);
+      value = (getValue as () => unknown).call(entry);
+    } catch {
+      return undefined;
+    }
   } else {
     typeUrl = read(entry, "typeUrl") ?? read(entry, "type_url");
     value = read(entry, "value");
@@ -327,7 +334,12 @@ const messageObject: Reader = (error) => {
     if (typeof getMessage !== "function" || typeof getDetailsList !== "function") return undefined;
     code = (getCode as () => unknown).call(error);
     message = (getMessage as () => unknown).call(error);
-    details = (getDetailsList as () => unknown).call(error);
+    try {
+      details = (getDetailsList as () => unknown).call(error);
+    } catch {
+      // Details that cannot be read lose the details, never the code and message.
+      details = undefined;
+    }
   } else {
     code = read(error, "code");
     message = read(error, "message");
@@ -339,8 +351,10 @@ const messageObject: Reader = (error) => {
   const grpcCode = toGrpcCode(code);
   if (grpcCode === undefined || typeof message !== "string") return undefined;
   const decoded: StatusDetail[] = [];
-  if (Array.isArray(details)) {
-    for (let i = 0; i < details.length; i++) {
+  // Read through `read`: a list whose reads throw (a hostile proxy) is no list.
+  const length = Array.isArray(details) ? read(details, "length") : undefined;
+  if (typeof length === "number") {
+    for (let i = 0; i < length; i++) {
       const detail = anyDetail(read(details, String(i)));
       if (detail !== undefined) decoded.push(detail);
     }

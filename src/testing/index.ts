@@ -17,9 +17,10 @@
 import type { StatusObject } from "@grpc/grpc-js";
 import { isSandboxSdkError, type SandboxSdkError, STATUS_DETAILS_KEY } from "sandbox-sdk-errors";
 import { encodeStatus as encode, type StatusInit, show } from "./encode.js";
-import { wireStatusOf } from "./kit-wire.js";
+import { type KitCatalogueOption, wireStatusOf } from "./kit-wire.js";
 
 export type { StatusInit } from "./encode.js";
+export type { KitCatalogueOption } from "./kit-wire.js";
 
 // ---------------------------------------------------------------------------------------------
 // encodeStatus
@@ -150,6 +151,10 @@ function statusObject(code: number, details: string, blob: Uint8Array): StatusOb
  * says a message was too large exactly when the class is `RequestSizeError`; the status message in
  * the blob is always the error's message.
  *
+ * The catalogue read backwards is the one the error's class belongs to (its preset's: the default
+ * one, Modal's, or an SDK's own whose classes `defineErrorClass` gave a preset); for classes of an
+ * SDK's own catalogue declared without one, pass it: `toServiceError(error, { catalogue: acme })`.
+ *
  * A reason is trusted only when its domain is (an added ErrorInfo uses the error's `domain`, else
  * `ERROR_DOMAIN`): map with `trustedDomains` listing a foreign domain the error came from. Classes
  * no mapping produces travel as their nearest ancestor that one does (`SandboxTerminatedError` as a
@@ -165,9 +170,12 @@ function statusObject(code: number, details: string, blob: Uint8Array): StatusOb
  * @throws RangeError - for an error whose `retryDelay` no Duration can carry, or a status
  *   {@link encodeStatus} refuses.
  */
-export function toServiceError(source: SandboxSdkError | StatusInit): StatusObject {
+export function toServiceError(
+  source: SandboxSdkError | StatusInit,
+  options?: KitCatalogueOption,
+): StatusObject {
   if (isSandboxSdkError(source)) {
-    const wire = wireStatusOf(source);
+    const wire = wireStatusOf(source, "toServiceError", options?.catalogue);
     return statusObject(wire.code, wire.transportMessage, encode(wire.status));
   }
   if (typeof source !== "object" || source === null) {

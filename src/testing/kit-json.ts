@@ -26,7 +26,7 @@ import { formatJsonDuration } from "../wire/duration.js";
 import { STATUS_DETAILS_KEY } from "../wire/status-details.js";
 import { WireReader } from "../wire/wire-reader.js";
 import { encodeStatus as encode, type StatusInit, show } from "./encode.js";
-import { wireStatusOf } from "./kit-wire.js";
+import { type KitCatalogueOption, wireStatusOf } from "./kit-wire.js";
 
 // ---------------------------------------------------------------------------------------------
 // Shapes
@@ -36,7 +36,7 @@ import { wireStatusOf } from "./kit-wire.js";
 export type StatusJsonForm = "aip193" | "connect";
 
 /** Options of {@link toStatusJson}. */
-export interface ToStatusJsonOptions<F extends StatusJsonForm = StatusJsonForm> {
+export interface ToStatusJsonOptions<F extends StatusJsonForm = StatusJsonForm> extends KitCatalogueOption {
   /** `"aip193"`: Google's HTTP/JSON error body; `"connect"`: a Connect error body. */
   readonly form: F;
 }
@@ -99,9 +99,13 @@ interface Outgoing {
  * `toServiceError` does), its transport message the body's; for a status, exactly that status. The
  * status is encoded either way, so every value is checked as `encodeStatus` checks it.
  */
-function outgoing(source: SandboxSdkError | StatusInit, caller: string): Outgoing {
+function outgoing(
+  source: SandboxSdkError | StatusInit,
+  caller: string,
+  catalogue: KitCatalogueOption["catalogue"],
+): Outgoing {
   if (isSandboxSdkError(source)) {
-    const wire = wireStatusOf(source, caller);
+    const wire = wireStatusOf(source, caller, catalogue);
     return {
       code: wire.code,
       message: wire.transportMessage,
@@ -375,7 +379,7 @@ export function toStatusJson<F extends StatusJsonForm>(
   if (form !== "aip193" && form !== "connect") {
     throw new TypeError(`toStatusJson: options.form must be "aip193" or "connect", got ${show(form)}`);
   }
-  const status = outgoing(source, "toStatusJson");
+  const status = outgoing(source, "toStatusJson", options.catalogue);
   return (
     form === "aip193" ? aip193Body(status, "toStatusJson") : connectBody(status, "toStatusJson")
   ) as StatusJsonOf<F>;
@@ -389,7 +393,7 @@ export function toStatusJson<F extends StatusJsonForm>(
 export type ResponseProtocol = "aip193" | "connect" | "grpc-web";
 
 /** Options of {@link toResponse}. */
-export interface ToResponseOptions {
+export interface ToResponseOptions extends KitCatalogueOption {
   /**
    * `"aip193"`: an HTTP/JSON gateway (the AIP-193 body, its HTTP status); `"connect"`: a Connect
    * server's unary error (the Connect body, the HTTP status of its code); `"grpc-web"`: a gRPC-web
@@ -522,11 +526,11 @@ export function toResponse(source: SandboxSdkError | StatusInit, options: ToResp
   const protocol = (options as { protocol?: unknown } | undefined)?.protocol;
   switch (protocol) {
     case "aip193": {
-      const body = aip193Body(outgoing(source, "toResponse"), "toResponse");
+      const body = aip193Body(outgoing(source, "toResponse", options.catalogue), "toResponse");
       return jsonResponse(body.error.code, body, options.headers);
     }
     case "connect": {
-      const status = outgoing(source, "toResponse");
+      const status = outgoing(source, "toResponse", options.catalogue);
       return jsonResponse(
         HTTP_STATUS_OF_CODE[status.code] as number,
         connectBody(status, "toResponse"),
@@ -534,7 +538,7 @@ export function toResponse(source: SandboxSdkError | StatusInit, options: ToResp
       );
     }
     case "grpc-web":
-      return grpcWebResponse(outgoing(source, "toResponse"), options);
+      return grpcWebResponse(outgoing(source, "toResponse", options.catalogue), options);
     default:
       throw new TypeError(
         `toResponse: options.protocol must be "aip193", "connect" or "grpc-web", got ${show(protocol)}`,

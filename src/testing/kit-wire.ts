@@ -36,10 +36,14 @@ export interface WireStatus {
 export interface KitCatalogueOption {
   /**
    * The catalogue the far side maps with (`defineCatalogue`'s result). Default: the catalogue the
-   * error belongs to (its preset's: the default one, or Modal's once `sandbox-sdk-errors/modal` is
-   * loaded).
+   * error belongs to (its preset's: the default one, Modal's once `sandbox-sdk-errors/modal` is
+   * loaded, or an SDK's own whose classes `defineErrorClass` gave a preset). Pass it for the classes
+   * of an SDK's own catalogue declared without `defineErrorClass`: the kit cannot tell their
+   * catalogue, and would read the default preset's backwards.
    */
-  readonly catalogue?: Pick<Mapping, "fromGrpcStatus" | "spec"> | undefined;
+  // `never`: a catalogue whose rules read a context of its own type is accepted too; the kit only
+  // hands back contexts built from the catalogue's own spec.
+  readonly catalogue?: Pick<Mapping<SandboxSdkError, never>, "fromGrpcStatus" | "spec"> | undefined;
 }
 
 /** grpc-js's own sentence for a message over its limit, at its default 4 MiB receive limit. */
@@ -242,7 +246,7 @@ export function wireStatusOf(
   given?: KitCatalogueOption["catalogue"],
 ): WireStatus {
   checkRetryDelay(error.retryDelay, caller);
-  const catalogue: Catalogue | undefined = given ?? catalogueOf(error);
+  const catalogue = (given as Catalogue | undefined) ?? catalogueOf(error);
   if (catalogue === undefined) {
     throw new TypeError(
       `${caller}: no catalogue is loaded for ${error.name}: pass { catalogue } (the one its errors are mapped with)`,

@@ -8,10 +8,9 @@ import { inspect } from "node:util";
 import { type Client as ConnectClient, ConnectError, createClient } from "@connectrpc/connect";
 import type { Client as NiceClient } from "nice-grpc";
 import {
-  fromGrpcStatus,
-  fromResponse,
+  cwsandbox,
   type MappingContext,
-  niceGrpcErrorMiddleware,
+  type NiceGrpcClientMiddleware,
   type SandboxSdkError,
 } from "../../../src/index.js";
 import { toStatusJson } from "../../../src/testing/index.js";
@@ -130,8 +129,22 @@ function shapeOf(value: unknown): string {
   return inspect(picture(value), { depth: 8, breakLength: 120, maxStringLength: 2000 });
 }
 
+/**
+ * What the roads map with: a catalogue's `fromGrpcStatus`, `fromResponse` and nice-grpc middleware
+ * (the default preset's unless a test names another: Modal's, an SDK's own).
+ */
+export interface RoadCatalogue {
+  fromGrpcStatus(error: unknown, context?: MappingContext): SandboxSdkError;
+  fromResponse(response: Response, context?: MappingContext): Promise<SandboxSdkError>;
+  niceGrpcErrorMiddleware(context?: () => MappingContext): NiceGrpcClientMiddleware;
+}
+
 /** A `Response` read for the picture without disturbing `fromResponse`: its clone's body, as text. */
-async function mapResponse(response: Response, context: MappingContext): Promise<RoadRun> {
+async function mapResponse(
+  response: Response,
+  context: MappingContext,
+  fromResponse: RoadCatalogue["fromResponse"],
+): Promise<RoadRun> {
   const copy = response.clone();
   const body = copy.arrayBuffer().then(
     (bytes) => new Uint8Array(bytes),
@@ -209,8 +222,10 @@ function aip193(failure: Failure): { status: number; text: string } {
   return { status: typeof code === "number" ? code : 500, text };
 }
 
-/** Starts every server once and builds every road's client. */
-export async function startRoads(): Promise<Roads> {
+/** Starts every server once and builds every road's client, mapping with `catalogue`. */
+export async function startRoads(catalogue: RoadCatalogue = cwsandbox): Promise<Roads> {
+  const fromGrpcStatus = (error: unknown, context: MappingContext) =>
+    catalogue.fromGrpcStatus(error, context);
   const [grpcJs, connect, nice, gateway] = (await Promise.all([
     startGrpcJsServer(succeed),
     startConnectServer(succeed),
@@ -228,7 +243,7 @@ export async function startRoads(): Promise<Roads> {
   // The middleware maps with the context of the call being run: one client for every failure.
   let niceContext: MappingContext = {};
   const niceMapping: NiceClient<NiceSandboxService> = nice.clientsWith(
-    niceGrpcErrorMiddleware(() => niceContext) as Parameters<NiceGrpcServer["clientsWith"]>[0],
+    catalogue.niceGrpcErrorMiddleware(() => niceContext) as Parameters<NiceGrpcServer["clientsWith"]>[0],
   ).sandbox;
   const niceRich: NiceClient<NiceSandboxService> = nice.richClients().sandbox;
 
@@ -320,7 +335,7 @@ export async function startRoads(): Promise<Roads> {
           headers: { "content-type": "application/grpc-web+proto", "x-grpc-web": "1" },
           body: frame(GetSandboxRequestType.toBinary(GET)),
         });
-        return mapResponse(response, context);
+        return mapResponse(response, context, (r, c) => catalogue.fromResponse(r, c));
       },
     },
     {
@@ -334,7 +349,7 @@ export async function startRoads(): Promise<Roads> {
           headers: { "content-type": "application/json", "connect-protocol-version": "1" },
           body: JSON.stringify(GET),
         });
-        return mapResponse(response, context);
+        return mapResponse(response, context, (r, c) => catalogue.fromResponse(r, c));
       },
     },
     {
@@ -353,7 +368,7 @@ export async function startRoads(): Promise<Roads> {
           body: text,
         };
         const response = await fetch(`${gateway.url}/v1/sandboxes/${GET.sandboxId}`);
-        return mapResponse(response, context);
+        return mapResponse(response, context, (r, c) => catalogue.fromResponse(r, c));
       },
     },
     {
