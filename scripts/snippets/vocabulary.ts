@@ -140,3 +140,40 @@ export interface SandboxPaths {
     trace?: never;
   };
 }
+
+/** A message type as ts-proto generates it for nice-grpc: the codec and `fromPartial`. */
+interface TsProtoMessageType<Message> {
+  encode(message: Message): { finish(): Uint8Array };
+  decode(input: Uint8Array): Message;
+  fromPartial(object: Partial<Message>): Message;
+}
+
+/** `SandboxWait`'s request in Modal's API (`modal_proto/api.proto`): the fields a snippet uses. */
+export interface SandboxWaitRequest {
+  sandboxId: string;
+  timeout: number;
+}
+
+/** `SandboxWait`'s response in Modal's API: the field a snippet uses. */
+export interface SandboxWaitResponse {
+  completed: boolean;
+}
+
+/**
+ * Modal's API service as ts-proto generates it for nice-grpc (`ModalClientDefinition`, which
+ * `createClientFactory().create()` takes), with the one method the snippets call.
+ */
+export interface ModalClientService {
+  name: "ModalClient";
+  fullName: "modal.client.ModalClient";
+  methods: {
+    sandboxWait: {
+      name: "SandboxWait";
+      requestType: TsProtoMessageType<SandboxWaitRequest>;
+      requestStream: false;
+      responseType: TsProtoMessageType<SandboxWaitResponse>;
+      responseStream: false;
+      options: { idempotencyLevel?: "IDEMPOTENT" | "NO_SIDE_EFFECTS" };
+    };
+  };
+}

@@ -834,4 +834,11 @@ describe("docs/rest.md", () => {
     const example = read("examples/daytona-style.ts").replace(/^\/\*\*[\s\S]*?\*\/\n/, "");
     expect(block).toBe(example);
   });
+
+  it("README.md shows it whole too, the same as examples/daytona-style.ts", () => {
+    const example = read("examples/daytona-style.ts").replace(/^\/\*\*[\s\S]*?\*\/\n/, "");
+    const firstLine = example.slice(0, example.indexOf("\n") + 1);
+    const blocks = [...read("README.md").matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1]);
+    expect(blocks.filter((block) => block?.startsWith(firstLine))).toEqual([example]);
+  });
 });
