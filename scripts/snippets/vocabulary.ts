@@ -177,3 +177,41 @@ export interface ModalClientService {
     };
   };
 }
+
+/**
+ * The grpc-js client ts-proto generates for the sandbox service (`SandboxServiceClient`, with
+ * `outputServices=grpc-js`): the method the snippets call, in its full form.
+ */
+export interface SandboxServiceClient extends grpc.Client {
+  getSandbox(
+    request: GetSandboxRequest,
+    metadata: grpc.Metadata,
+    options: Partial<grpc.CallOptions>,
+    callback: (error: grpc.ServiceError | null, response: Sandbox) => void,
+  ): grpc.ClientUnaryCall;
+}
+
+/** The constructor ts-proto exports under the same name: `new SandboxServiceClient(address, credentials)`. */
+export type SandboxServiceClientConstructor = new (
+  address: string,
+  credentials: grpc.ChannelCredentials,
+) => SandboxServiceClient;
+
+/**
+ * The sandbox service as ts-proto generates it for nice-grpc (`SandboxServiceDefinition`, with
+ * `outputServices=nice-grpc`), which `createClientFactory().create()` takes: the method the snippets call.
+ */
+export interface NiceGrpcSandboxService {
+  name: "SandboxService";
+  fullName: "demo.sandbox.v1.SandboxService";
+  methods: {
+    getSandbox: {
+      name: "GetSandbox";
+      requestType: TsProtoMessageType<GetSandboxRequest>;
+      requestStream: false;
+      responseType: TsProtoMessageType<Sandbox>;
+      responseStream: false;
+      options: { idempotencyLevel?: "IDEMPOTENT" | "NO_SIDE_EFFECTS" };
+    };
+  };
+}
