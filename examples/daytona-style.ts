@@ -13,51 +13,46 @@ import { defineCatalogue, defineErrorClass, SandboxSdkError } from "sandbox-sdk-
 
 /** The base of Daytona's errors: a failure whose HTTP status no row names (5xx included). Not retryable. */
 export class DaytonaError extends SandboxSdkError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "DaytonaError", { preset: "daytona", message: "Daytona error" });
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "DaytonaError", {
+    preset: "daytona",
+    message: "Daytona error",
+  });
 }
 
 /** The request was invalid: HTTP 400. Not retryable. */
 export class DaytonaValidationError extends DaytonaError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "DaytonaValidationError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "DaytonaValidationError");
 }
 
 /** The API key or token was refused: HTTP 401. Not retryable. */
 export class DaytonaAuthenticationError extends DaytonaError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "DaytonaAuthenticationError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(
+    this,
+    "DaytonaAuthenticationError",
+  );
 }
 
 /** The caller may not do this: HTTP 403. Not retryable. */
 export class DaytonaAuthorizationError extends DaytonaError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "DaytonaAuthorizationError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(
+    this,
+    "DaytonaAuthorizationError",
+  );
 }
 
 /** The sandbox, snapshot, volume or file does not exist: HTTP 404. Not retryable. */
 export class DaytonaNotFoundError extends DaytonaError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "DaytonaNotFoundError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "DaytonaNotFoundError");
 }
 
 /** The request conflicts with the resource's state (a name already taken): HTTP 409. Not retryable. */
 export class DaytonaConflictError extends DaytonaError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "DaytonaConflictError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "DaytonaConflictError");
 }
 
 /** Too many requests: HTTP 429. Retryable, after the server's `Retry-After` (`retryDelay`) when sent. */
 export class DaytonaRateLimitError extends DaytonaError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "DaytonaRateLimitError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "DaytonaRateLimitError");
 
   /** Retryable: the same request succeeds once the rate allows it. */
   override get retryable(): boolean {
@@ -70,9 +65,9 @@ export class DaytonaRateLimitError extends DaytonaError {
  * server may still be doing what was asked.
  */
 export class DaytonaTimeoutError extends DaytonaError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "DaytonaTimeoutError", { message: "Operation timed out" });
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "DaytonaTimeoutError", {
+    message: "Operation timed out",
+  });
 }
 
 /** Node's codes for a connection that was never made: the server cannot have seen the request. */
@@ -91,9 +86,7 @@ function neverConnected(error: unknown, depth = 0): boolean {
  * it on any method; a connection lost mid-request may have delivered it.
  */
 export class DaytonaConnectionError extends DaytonaError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "DaytonaConnectionError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "DaytonaConnectionError");
 
   /** Retryable when the failure to connect (the `cause`) came before the request was sent. */
   override get retryable(): boolean {

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // `npm run demo`: a real grpc-js server on 127.0.0.1 fails the way a sandbox service does, and a
-// client maps every failure with fromGrpcStatus. Then one flaky call is retried with retry(), which
-// waits as long as the server's RetryInfo asks. Runs against the built package, as an application
-// would import it.
+// client maps every failure with fromGrpcStatus. One failure is then seen through both presets side
+// by side (the default preset's classes and Modal's), and one flaky call is retried with retry(),
+// which waits as long as the server's RetryInfo asks. Runs against the built package, as an
+// application would import it.
 import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
@@ -14,6 +15,7 @@ import {
   retry,
   withErrorMapping,
 } from "sandbox-sdk-errors";
+import * as modal from "sandbox-sdk-errors/modal";
 import { encodeStatus, toServiceError } from "sandbox-sdk-errors/testing";
 
 const PROTO = fileURLToPath(new URL("./sandbox.proto", import.meta.url));
@@ -114,18 +116,18 @@ const port = await new Promise((resolve, reject) =>
 const rawClient = new SandboxService(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
 // Wrapped once: every method's failures arrive already mapped by fromGrpcStatus, with the method's
 // name as the operation and the sandbox id read from the request.
-const client = withErrorMapping(rawClient, (method, request) => ({
-  operation: method,
-  sandboxId: request?.sandbox_id || undefined,
-}));
+const contextOf = (method, request) => ({ operation: method, sandboxId: request?.sandbox_id || undefined });
+const client = withErrorMapping(rawClient, contextOf);
+// The same raw client, wrapped with Modal's preset: Modal's classes, from the status code alone.
+const modalClient = modal.withErrorMapping(rawClient, contextOf);
 
 const authorized = new grpc.Metadata();
 authorized.set("authorization", "Bearer demo");
 
 /** Calls a unary method; resolves with the response or rejects with the (mapped) error. */
-const unary = (method, request, metadata = authorized) =>
+const unary = (method, request, metadata = authorized, through = client) =>
   new Promise((resolve, reject) =>
-    client[method](request, metadata, (error, response) => (error ? reject(error) : resolve(response))),
+    through[method](request, metadata, (error, response) => (error ? reject(error) : resolve(response))),
   );
 
 /** Reads a server stream to its end or its (mapped) error. */
@@ -209,6 +211,49 @@ console.log(line(widths.map((width) => "-".repeat(width))));
 for (const row of rows) {
   console.log(line(row.cells));
   if (row.message === "") continue;
+  for (const text of wrap(row.message, WIDTH - MESSAGE_INDENT.length))
+    console.log(`${MESSAGE_INDENT}${text}`);
+}
+
+// One failure through both presets: the default preset reads the trusted ErrorInfo reason and gives
+// a SandboxFileError; Modal's maps by code alone (PERMISSION_DENIED), and still keeps the reason.
+const PRESETS = [
+  ["sandbox-sdk-errors", client],
+  ["sandbox-sdk-errors/modal", modalClient],
+];
+const bothRows = [];
+for (const [preset, through] of PRESETS) {
+  const error = await unary(
+    "ReadFile",
+    { sandbox_id: "sb-1", path: "/etc/shadow" },
+    authorized,
+    through,
+  ).then(
+    () => undefined,
+    (failure) => failure,
+  );
+  bothRows.push({
+    cells: [preset, error.name, error.reason ?? "-", error.retryable ? "yes" : "no"],
+    message: error.message,
+  });
+}
+const bothHeader = ["preset", "class", "reason", "retryable"];
+const bothWidths = bothHeader.map((title, i) =>
+  bothRows.reduce((width, row) => Math.max(width, row.cells[i].length), title.length),
+);
+const bothLine = (cells) =>
+  cells
+    .map((cell, i) => cell.padEnd(bothWidths[i]))
+    .join("  ")
+    .trimEnd();
+console.log(
+  "\nThe same failure through both presets: ReadFile /etc/shadow, PERMISSION_DENIED with an ErrorInfo",
+);
+console.log(bothLine(bothHeader));
+console.log(`${MESSAGE_INDENT}message`);
+console.log(bothLine(bothWidths.map((width) => "-".repeat(width))));
+for (const row of bothRows) {
+  console.log(bothLine(row.cells));
   for (const text of wrap(row.message, WIDTH - MESSAGE_INDENT.length))
     console.log(`${MESSAGE_INDENT}${text}`);
 }

@@ -35,9 +35,10 @@ import {
  * own error, which is neither a timeout nor a rate limit). Not retryable.
  */
 export class SandboxError extends SandboxSdkError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "SandboxError", { preset: "e2b", message: "Sandbox error" });
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "SandboxError", {
+    preset: "e2b",
+    message: "Sandbox error",
+  });
 }
 
 /**
@@ -46,37 +47,29 @@ export class SandboxError extends SandboxSdkError {
  * `timeoutMs`). Not retryable: the sandbox is gone, or the call needs a longer timeout.
  */
 export class TimeoutError extends SandboxError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "TimeoutError", { message: "Sandbox operation timed out" });
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "TimeoutError", {
+    message: "Sandbox operation timed out",
+  });
 }
 
 /** envd refused an argument: HTTP 400 or INVALID_ARGUMENT. Not retryable. */
 export class InvalidArgumentError extends SandboxError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "InvalidArgumentError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "InvalidArgumentError");
 }
 
 /** The sandbox's disk is full: envd's HTTP 507. Not retryable. */
 export class NotEnoughSpaceError extends SandboxError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "NotEnoughSpaceError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "NotEnoughSpaceError");
 }
 
 /** Something envd was asked about does not exist: HTTP 404 or NOT_FOUND. Not retryable. */
 export class NotFoundError extends SandboxError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "NotFoundError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "NotFoundError");
 }
 
 /** A file or directory inside the sandbox does not exist: 404 or NOT_FOUND in scope `filesystem`. Not retryable. */
 export class FileNotFoundError extends NotFoundError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "FileNotFoundError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "FileNotFoundError");
 }
 
 /**
@@ -84,9 +77,7 @@ export class FileNotFoundError extends NotFoundError {
  * `"Sandbox <sandboxId> not found"`. Not retryable.
  */
 export class SandboxNotFoundError extends NotFoundError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "SandboxNotFoundError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "SandboxNotFoundError");
 }
 
 /**
@@ -94,9 +85,7 @@ export class SandboxNotFoundError extends NotFoundError {
  * server's `Retry-After` (the error's `retryDelay`) when it sent one.
  */
 export class RateLimitError extends SandboxError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "RateLimitError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "RateLimitError");
 
   /** Retryable: the same request succeeds once the rate allows it. */
   override get retryable(): boolean {
@@ -109,26 +98,23 @@ export class RateLimitError extends SandboxError {
  * `SandboxError` (as in E2B's SDK). Not retryable.
  */
 export class AuthenticationError extends SandboxSdkError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "AuthenticationError", {
-      preset: "e2b",
-      message: "Authentication failed",
-    });
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "AuthenticationError", {
+    preset: "e2b",
+    message: "Authentication failed",
+  });
 }
 
 /** The base of volume errors: a failure of the REST API's volume calls (scope `volume`). Not retryable. */
 export class VolumeError extends SandboxSdkError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "VolumeError", { preset: "e2b", message: "Volume error" });
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "VolumeError", {
+    preset: "e2b",
+    message: "Volume error",
+  });
 }
 
 /** The volume does not exist: the REST API's 404 in scope `volume`. Not retryable. */
 export class VolumeNotFoundError extends VolumeError {
-  static {
-    /* @__PURE__ */ defineErrorClass(this, "VolumeNotFoundError");
-  }
+  static override readonly brand: string = /* @__PURE__ */ defineErrorClass(this, "VolumeNotFoundError");
 }
 
 /** What an E2B-style call says about itself when it maps a failure. */

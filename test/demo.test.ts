@@ -1,6 +1,7 @@
 // `npm run demo` (examples/demo.mjs) against the built package: it fits a 120-column terminal and
 // still shows what it is for — each failure's class, reason, retry delay, retryability and message,
-// one failure's OpenTelemetry attributes, and a call that retry() carries through.
+// one failure through both presets, one failure's OpenTelemetry attributes, and a call that retry()
+// carries through.
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -67,6 +68,21 @@ describe("npm run demo", () => {
       "image: must not be empty; tags[0]: tags may contain letters, numbers, '.', '_' or '-'",
     );
     expect(messageOf("StartSandbox (bad trailer)")).toContain("[trailer did not decode");
+  });
+
+  it("shows one failure through both presets side by side: the default preset's class and Modal's", () => {
+    const row = (...cells: string[]) => new RegExp(`^${cells.join("\\s+")}$`, "m");
+    const output = lines.join("\n");
+    expect(output).toMatch(row("preset", "class", "reason", "retryable"));
+    // The default preset trusts the ErrorInfo reason; Modal's maps by code alone and keeps the reason.
+    expect(output).toMatch(
+      row("sandbox-sdk-errors", "SandboxFileError", "CWSANDBOX_FILE_PERMISSION_DENIED", "no"),
+    );
+    expect(output).toMatch(
+      row("sandbox-sdk-errors/modal", "PermissionDeniedError", "CWSANDBOX_FILE_PERMISSION_DENIED", "no"),
+    );
+    expect(messageOf("sandbox-sdk-errors")).toContain("open /etc/shadow: permission denied");
+    expect(messageOf("sandbox-sdk-errors/modal")).toBe("open /etc/shadow: permission denied");
   });
 
   it("shows one failure's OpenTelemetry attributes and a call retried as the server asked", () => {

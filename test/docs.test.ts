@@ -250,7 +250,7 @@ describe("the API reference (TypeDoc)", () => {
     expect(() => classTree(source)).toThrow(message);
   });
 
-  it("builds module pages named after the package and the README's class tree, linked, with nothing fetched", () => {
+  it("builds module pages named after the package and each preset's page with its class tree, linked, with nothing fetched", () => {
     mkdirSync(join(root, "test", ".tmp"), { recursive: true });
     const out = mkdtempSync(join(root, "test", ".tmp", "typedoc-"));
     try {
@@ -266,13 +266,23 @@ describe("the API reference (TypeDoc)", () => {
 
       const index = readFileSync(join(out, "index.html"), "utf8");
       expect(index).not.toMatch(/classDiagram|language-mermaid|class="mermaid"/);
-      // Every class of the README's diagram, linked to its page from the tree.
-      const readme = readFileSync(join(root, "README.md"), "utf8");
-      const diagram = /```mermaid\n([\s\S]*?)```/.exec(readme)?.[1] ?? "";
-      const names = classTree(diagram).map((row: { name: string }) => row.name);
-      expect(names).toContain("SandboxSdkError");
-      const tree = /<pre class="class-tree">([\s\S]*?)<\/pre>/.exec(index)?.[1] ?? "";
-      for (const name of names) expect(tree).toContain(`href="classes/sandbox-sdk-errors.${name}.html"`);
+      // Each preset's page (docs/*.md are project documents) draws its class tree, every class linked
+      // to its page in that preset's module: Modal's PermissionDeniedError is not the default one's.
+      for (const [page, module] of [
+        ["cwsandbox", "sandbox-sdk-errors"],
+        ["modal", "sandbox-sdk-errors_modal"],
+      ] as const) {
+        const markdown = readFileSync(join(root, "docs", `${page}.md`), "utf8");
+        const diagram = /```mermaid\n([\s\S]*?)```/.exec(markdown)?.[1] ?? "";
+        const names = classTree(diagram).map((row: { name: string }) => row.name);
+        expect(names).toContain("PermissionDeniedError");
+        const html = readFileSync(join(out, "documents", `${page}.html`), "utf8");
+        expect(html).not.toMatch(/classDiagram|language-mermaid|class="mermaid"/);
+        const tree = /<pre class="class-tree">([\s\S]*?)<\/pre>/.exec(html)?.[1] ?? "";
+        for (const name of names) expect(tree).toContain(`href="../classes/${module}.${name}.html"`);
+      }
+      // The README links the preset pages as the documents they became.
+      expect(index).toContain('href="documents/cwsandbox.html"');
 
       // No page loads anything from another origin: no CDN script, style or font.
       for (const file of readdirSync(out, { recursive: true, encoding: "utf8" })) {

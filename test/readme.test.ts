@@ -43,6 +43,31 @@ describe("the generated sections of the docs", () => {
     expect(blocks["modal-mapping"]).toContain("| (any) | code UNAVAILABLE | `ServiceError` | yes |");
   });
 
+  it("the README's short table of Modal's codes says what modalSpec says, every code once", () => {
+    const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+    const section = readme.slice(readme.indexOf("\n## Modal\n"), readme.indexOf("\n## Your own SDK\n"));
+    const rows = section
+      .split("\n")
+      .filter((line) => line.startsWith("| `"))
+      .map((line) => line.split("|").map((cell) => cell.trim()));
+    const seen: string[] = [];
+    for (const [, codes = "", classes = ""] of rows) {
+      const className = /`(\w+)`/.exec(classes)?.[1];
+      for (const [, code] of codes.matchAll(/`(\w+)`/g)) {
+        seen.push(code as string);
+        const row = modal.modalSpec.codes?.[code as keyof typeof api.GrpcCode];
+        // A row of rules ends with its fallback class, the one the table names first.
+        const cls = Array.isArray(row) ? row[row.length - 1] : row;
+        expect(cls?.prototype.name, code).toBe(className);
+        expect(classes.includes("(retryable)"), code).toBe(
+          modal.isRetryable(new (cls as typeof modal.ModalError)()),
+        );
+      }
+    }
+    expect(seen.sort()).toEqual(Object.keys(modal.modalSpec.codes ?? {}).sort());
+    expect(section).toContain(`| anything else | \`${modal.modalSpec.root.prototype.name}\` |`);
+  });
+
   it("keeps the two quick-start commands in the README", () => {
     const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
     expect(readme).toContain("npm ci && npm run demo");

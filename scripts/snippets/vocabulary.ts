@@ -140,3 +140,78 @@ export interface SandboxPaths {
     trace?: never;
   };
 }
+
+/** A message type as ts-proto generates it for nice-grpc: the codec and `fromPartial`. */
+interface TsProtoMessageType<Message> {
+  encode(message: Message): { finish(): Uint8Array };
+  decode(input: Uint8Array): Message;
+  fromPartial(object: Partial<Message>): Message;
+}
+
+/** `SandboxWait`'s request in Modal's API (`modal_proto/api.proto`): the fields a snippet uses. */
+export interface SandboxWaitRequest {
+  sandboxId: string;
+  timeout: number;
+}
+
+/** `SandboxWait`'s response in Modal's API: the field a snippet uses. */
+export interface SandboxWaitResponse {
+  completed: boolean;
+}
+
+/**
+ * Modal's API service as ts-proto generates it for nice-grpc (`ModalClientDefinition`, which
+ * `createClientFactory().create()` takes), with the one method the snippets call.
+ */
+export interface ModalClientService {
+  name: "ModalClient";
+  fullName: "modal.client.ModalClient";
+  methods: {
+    sandboxWait: {
+      name: "SandboxWait";
+      requestType: TsProtoMessageType<SandboxWaitRequest>;
+      requestStream: false;
+      responseType: TsProtoMessageType<SandboxWaitResponse>;
+      responseStream: false;
+      options: { idempotencyLevel?: "IDEMPOTENT" | "NO_SIDE_EFFECTS" };
+    };
+  };
+}
+
+/**
+ * The grpc-js client ts-proto generates for the sandbox service (`SandboxServiceClient`, with
+ * `outputServices=grpc-js`): the method the snippets call, in its full form.
+ */
+export interface SandboxServiceClient extends grpc.Client {
+  getSandbox(
+    request: GetSandboxRequest,
+    metadata: grpc.Metadata,
+    options: Partial<grpc.CallOptions>,
+    callback: (error: grpc.ServiceError | null, response: Sandbox) => void,
+  ): grpc.ClientUnaryCall;
+}
+
+/** The constructor ts-proto exports under the same name: `new SandboxServiceClient(address, credentials)`. */
+export type SandboxServiceClientConstructor = new (
+  address: string,
+  credentials: grpc.ChannelCredentials,
+) => SandboxServiceClient;
+
+/**
+ * The sandbox service as ts-proto generates it for nice-grpc (`SandboxServiceDefinition`, with
+ * `outputServices=nice-grpc`), which `createClientFactory().create()` takes: the method the snippets call.
+ */
+export interface NiceGrpcSandboxService {
+  name: "SandboxService";
+  fullName: "demo.sandbox.v1.SandboxService";
+  methods: {
+    getSandbox: {
+      name: "GetSandbox";
+      requestType: TsProtoMessageType<GetSandboxRequest>;
+      requestStream: false;
+      responseType: TsProtoMessageType<Sandbox>;
+      responseStream: false;
+      options: { idempotencyLevel?: "IDEMPOTENT" | "NO_SIDE_EFFECTS" };
+    };
+  };
+}

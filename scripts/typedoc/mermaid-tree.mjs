@@ -93,17 +93,22 @@ function moduleOf(reflection) {
  * The display parts that draw the tree: a `<pre>` block (HTML, which TypeDoc's Markdown passes
  * through) whose class names link to their pages, as `{@link}` tags do. A name is looked up among
  * the documented classes, first in the module of the comment that holds the diagram (two presets may
- * both have a `SandboxTimeoutError`), then in the first entry point's; a name found nowhere stays text.
+ * both have a `SandboxTimeoutError`) — for the README or a project document, which belong to no
+ * module, the module of the tree's root class, when only one module has a class of that name — then
+ * in the first entry point's; a name found nowhere stays text.
  */
-function treeParts(rows, project, home) {
+function treeParts(rows, project, given) {
   const classes = project.getReflectionsByKind(ReflectionKind.Class);
   const main = project.getChildrenByKind(ReflectionKind.Module)[0];
+  const named = (name) => classes.filter((reflection) => reflection.name === name);
+  const roots = rows.length > 0 ? named(rows[0].name) : [];
+  const home = given ?? (roots.length === 1 ? moduleOf(roots[0]) : undefined);
   const find = (name) => {
-    const named = classes.filter((reflection) => reflection.name === name);
+    const candidates = named(name);
     return (
-      named.find((reflection) => home !== undefined && moduleOf(reflection) === home) ??
-      named.find((reflection) => moduleOf(reflection) === main) ??
-      named[0]
+      candidates.find((reflection) => home !== undefined && moduleOf(reflection) === home) ??
+      candidates.find((reflection) => moduleOf(reflection) === main) ??
+      candidates[0]
     );
   };
   const parts = [{ kind: "text", text: '<pre class="class-tree"><code>' }];

@@ -5,9 +5,11 @@
 import { readFileSync } from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Code, ConnectError, createClient as createConnectClient } from "@connectrpc/connect";
 import axios, { AxiosError } from "axios";
+import { build } from "esbuild";
 import createOpenApiClient from "openapi-fetch";
 import {
   type Catalogue,
@@ -770,6 +772,57 @@ describe("the Daytona-style catalogue, over fetch, axios and openapi-fetch", () 
 // The docs
 // ---------------------------------------------------------------------------------------------
 
+// ---------------------------------------------------------------------------------------------
+// Bundled
+// ---------------------------------------------------------------------------------------------
+
+describe("the examples in a consumer's minified bundle", () => {
+  /** What the bundle's `run()` reports: each example's errors' names, and the mangled class names. */
+  let bundled: { names: string[]; classNames: string[] };
+
+  beforeAll(async () => {
+    const root = fileURLToPath(new URL("../..", import.meta.url));
+    const { outputFiles } = await build({
+      stdin: {
+        contents: `
+          import { daytona, DaytonaNotFoundError, DaytonaRateLimitError } from "./examples/daytona-style.ts";
+          import { e2b, NotEnoughSpaceError } from "./examples/e2b-style.ts";
+          export const names = [
+            daytona.fromGrpcStatus({ statusCode: 404, message: "gone" }).name,
+            new DaytonaRateLimitError().name,
+            e2b.fromGrpcStatus({ code: 404, message: "gone" }).name,
+            new NotEnoughSpaceError().name,
+          ];
+          export const classNames = [DaytonaNotFoundError.name, NotEnoughSpaceError.name];`,
+        resolveDir: root,
+        loader: "ts",
+      },
+      alias: { "sandbox-sdk-errors": join(root, "src/index.ts") },
+      bundle: true,
+      minify: true,
+      format: "esm",
+      platform: "neutral",
+      write: false,
+      logLevel: "silent",
+    });
+    const code = outputFiles[0]?.text ?? "";
+    bundled = await import(`data:text/javascript;base64,${btoa(unescape(encodeURIComponent(code)))}`);
+  }, 60_000);
+
+  it("mangles the class identifiers (so the test means something)", () => {
+    expect(bundled.classNames).not.toEqual(["DaytonaNotFoundError", "NotEnoughSpaceError"]);
+  });
+
+  it("keeps the names defineErrorClass gives (its calls are kept with the classes)", () => {
+    expect(bundled.names).toEqual([
+      "DaytonaNotFoundError",
+      "DaytonaRateLimitError",
+      "SandboxError",
+      "NotEnoughSpaceError",
+    ]);
+  });
+});
+
 describe("docs/rest.md", () => {
   const read = (path: string) =>
     readFileSync(fileURLToPath(new URL(`../../${path}`, import.meta.url)), "utf8");
@@ -780,5 +833,12 @@ describe("docs/rest.md", () => {
     // The example file without its opening comment.
     const example = read("examples/daytona-style.ts").replace(/^\/\*\*[\s\S]*?\*\/\n/, "");
     expect(block).toBe(example);
+  });
+
+  it("README.md shows it whole too, the same as examples/daytona-style.ts", () => {
+    const example = read("examples/daytona-style.ts").replace(/^\/\*\*[\s\S]*?\*\/\n/, "");
+    const firstLine = example.slice(0, example.indexOf("\n") + 1);
+    const blocks = [...read("README.md").matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1]);
+    expect(blocks.filter((block) => block?.startsWith(firstLine))).toEqual([example]);
   });
 });
