@@ -33,7 +33,7 @@ export type {
   Rule,
 } from "./catalogue/spec.js";
 // The root, and what every class is made of.
-export { defineErrorClass, type ErrorClassOptions } from "./core/brands.js";
+export { type AnyErrorClass, defineErrorClass, type ErrorClassOptions } from "./core/brands.js";
 export {
   type ErrorOptionsOf,
   type FromOptionsOf,
@@ -54,6 +54,8 @@ export type {
 } from "./edge/adapters.js";
 export {
   type ErrorAttributes,
+  MAX_METADATA_ATTRIBUTES,
+  MAX_METADATA_VALUE_LENGTH,
   type OtelAttributesOptions,
   otelAttributes,
   recordError,

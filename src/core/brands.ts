@@ -38,6 +38,7 @@ export type OwnFields = readonly (readonly [
   fromMetadata: boolean,
 ])[];
 
+/** Any error class, whatever its constructor's signature (what `defineErrorClass` registers). */
 // biome-ignore lint/suspicious/noExplicitAny: a class table holds constructors of any signature.
 export type AnyErrorClass = abstract new (...args: any[]) => Error;
 

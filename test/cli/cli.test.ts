@@ -350,7 +350,7 @@ describe.each<[string, Runner, boolean]>([
     const depth = 20_000;
     const body = `{"code":5,"message":"deep","details":[{"@type":"type.example.com/acme.Deep","a":${"[".repeat(depth)}1${"]".repeat(depth)}}]}`;
     // What the decoder keeps of it: a bounded plain-data copy, which the CLI prints as it is.
-    const kept = (parseStatusJson(body)?.details[0] as { json: { a: unknown } }).json;
+    const kept = (parseStatusJson(body)!.details[0] as { json: { a: unknown } }).json;
     const text = await run(["decode", "-"], body);
     expect(text.stderr).toBe("");
     expect(text.status).toBe(0);
@@ -1071,7 +1071,7 @@ describe("details kept as sent in a JSON body", () => {
   it("prints deep objects as well as deep arrays, in text and JSON", async () => {
     const depth = 20_000;
     const input = `{"code":5,"message":"m","details":[${'{"a":'.repeat(depth)}1${"}".repeat(depth)}]}`;
-    const kept = (parseStatusJson(input)?.details[0] as { json: { a: unknown } }).json;
+    const kept = (parseStatusJson(input)!.details[0] as { json: { a: unknown } }).json;
     const text = await runInProcess(["decode", input]);
     expect(text.status).toBe(0);
     expect(text.stdout).toContain(`\n  json     a: ${JSON.stringify(kept.a)}\n`);

@@ -6,7 +6,7 @@
  * `isNotFound`.
  */
 
-import { defineCatalogue, defineMapping } from "../../catalogue/define.js";
+import { defineCatalogue, defineMapping, type ResponseContext } from "../../catalogue/define.js";
 import type {
   CatalogueContext,
   CatalogueFailure,
@@ -16,6 +16,7 @@ import type {
 } from "../../catalogue/spec.js";
 import { hasBrand } from "../../core/brands.js";
 import { isSandboxSdkError, type SandboxSdkError } from "../../core/error.js";
+import type { ErrorMappingContext, NiceGrpcClientMiddleware } from "../../edge/adapters.js";
 import { readFailure } from "../../roads/failure.js";
 import { GrpcCode } from "../../wire/codes.js";
 import {
@@ -306,7 +307,10 @@ export const fromGrpcStatus: (error: unknown, context?: MappingContext) => Sandb
  * if (!response.ok) throw await fromResponse(response, { operation: "exec", sandboxId });
  * ```
  */
-export const fromResponse: typeof cwsandbox.fromResponse = /* @__PURE__ */ (() => cwsandbox.fromResponse)();
+export const fromResponse: (
+  response: Response,
+  context?: ResponseContext<MappingContext>,
+) => Promise<SandboxSdkError> = /* @__PURE__ */ (() => cwsandbox.fromResponse)();
 
 /**
  * Returns a client of the same type whose every method's failures arrive already mapped by
@@ -329,8 +333,10 @@ export const fromResponse: typeof cwsandbox.fromResponse = /* @__PURE__ */ (() =
  * }));
  * ```
  */
-export const withErrorMapping: typeof cwsandbox.withErrorMapping = /* @__PURE__ */ (() =>
-  cwsandbox.withErrorMapping)();
+export const withErrorMapping: <T extends object>(
+  client: T,
+  context?: ErrorMappingContext<MappingContext>,
+) => T = /* @__PURE__ */ (() => cwsandbox.withErrorMapping)();
 
 /**
  * A nice-grpc client middleware that keeps the trailers nice-grpc drops, so its errors carry every
@@ -346,8 +352,9 @@ export const withErrorMapping: typeof cwsandbox.withErrorMapping = /* @__PURE__ 
  * const client = createClientFactory().use(niceGrpcErrorMiddleware()).create(SandboxService, channel);
  * ```
  */
-export const niceGrpcErrorMiddleware: typeof cwsandbox.niceGrpcErrorMiddleware = /* @__PURE__ */ (() =>
-  cwsandbox.niceGrpcErrorMiddleware)();
+export const niceGrpcErrorMiddleware: (
+  context?: ErrorMappingContext<MappingContext>,
+) => NiceGrpcClientMiddleware = /* @__PURE__ */ (() => cwsandbox.niceGrpcErrorMiddleware)();
 
 /**
  * The classes that mean "not found" whatever their code: `isNotFound` is true for them, since SDK
