@@ -299,8 +299,13 @@ function anyDetail(entry: unknown): StatusDetail | undefined {
   let typeUrl: unknown;
   let value: unknown;
   if (typeof getTypeUrl === "function" && typeof getValue === "function") {
-    typeUrl = (getTypeUrl as () => unknown).call(entry);
-    value = (getValue as () => unknown).call(entry);
+    try {
+      typeUrl = (getTypeUrl as () => unknown).call(entry);
+      value = (getValue as () => unknown).call(entry);
+    } catch {
+      // An Any that cannot be read is passed over: it must not hide the status and its other details.
+      return undefined;
+    }
   } else {
     typeUrl = read(entry, "typeUrl") ?? read(entry, "type_url");
     value = read(entry, "value");
