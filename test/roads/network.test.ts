@@ -68,7 +68,7 @@ import {
   niceSandboxService,
   startNiceGrpcServer,
 } from "../support/transports/nice-grpc.js";
-import { rejection, scripted } from "../support/transports/script.js";
+import { rejection, type Script, scripted } from "../support/transports/script.js";
 
 /** What the SDK was doing, as it tells the mapping. */
 const CONTEXT = { operation: "GetSandbox", sandboxId: "sbx-1" } as const;
@@ -83,7 +83,7 @@ const timedOutMessage = (operation: string) => `${operation} timed out`;
 /** Retry quickly: these tests count attempts, they do not time the backoff. */
 const QUICK = { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 1 } as const;
 
-/** The error a `cause` chain ends in: Node's system errors and undici's carry their `code` there. */
+/** The `code` of each error down a `cause` chain, outermost first (Node's and undici's are deep in it). */
 function causeCodes(error: unknown): unknown[] {
   const codes: unknown[] = [];
   let current: unknown = error;
@@ -615,9 +615,9 @@ interface AbortRoad {
   readonly mappingGap?: string;
 }
 
-/** Aborts `controller` with `reason` when a call reaches the server; counts the calls. */
+/** Runs `body` while `server` runs `onArrival` as each call reaches it (then answers it); counts the calls. */
 function onArrivalCounter<T>(
-  server: { script: import("../support/transports/script.js").Script },
+  server: { script: Script },
   onArrival: () => void,
   body: () => Promise<T>,
 ): Promise<{ value: T; arrivals: number }> {
