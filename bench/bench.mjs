@@ -5,7 +5,11 @@
 //   `new Error`) and google-gax's decoder; the per-byte cost of large blobs beside the reference's
 //   (decoding must be linear).
 // - The JSON road (section 13): `parseStatusJson(text)` and `fromGrpcStatus(body)` on the reference
-//   status as an AIP-193 body, beside `JSON.parse(text)` alone and google-gax's `parseHttpError`.
+//   status as an AIP-193 body, beside `JSON.parse(text)` alone and google-gax's `parseHttpError`;
+//   and `parseStatusJson(text)` on REST error bodies (E2B's `{ code, message }`, NestJS's
+//   `{ statusCode, error, message }`) beside `JSON.parse` of the same text.
+// - Presets (section 17): the Modal preset's `fromGrpcStatus(serviceError)` beside the default
+//   preset's, in the binary road's table (ratio to `new Error`).
 // - The cold `import` of the main entry, timed inside child processes.
 // - Size: the main entry bundled for the browser by esbuild (ESM, minified) and gzipped, for
 //   `export *` and for a consumer importing `fromGrpcStatus` alone.
@@ -42,6 +46,8 @@ const distIndex = `${root}dist/index.js`;
 const api = await import(distIndex);
 const testing = await import(`${root}dist/testing.js`);
 const { fromGrpcStatus, isSandboxSdkError, parseStatusDetails } = api;
+const modalPath = `${root}dist/modal.js`;
+const modal = existsSync(modalPath) ? await import(modalPath) : undefined;
 const { encodeStatus, toServiceError } = testing;
 const { GoogleError } = require("google-gax");
 
@@ -184,6 +190,16 @@ check(
   "google-gax lost the reason",
 );
 
+/** Why the Modal preset's row is skipped, or undefined when it maps the reference as Modal does. */
+let modalSkipped;
+if (typeof modal?.fromGrpcStatus !== "function") modalSkipped = NOT_BUILT;
+else {
+  const mapped = modal.fromGrpcStatus(serviceError);
+  check(mapped instanceof modal.NotFoundError, "the Modal preset did not map NOT_FOUND to NotFoundError");
+  check(mapped.retryDelay === 1500, "the Modal preset lost the RetryInfo");
+  check(mapped.reason === reference.expect.reason, "the Modal preset lost the reason");
+}
+
 const hasParseStatusJson = typeof api.parseStatusJson === "function";
 /** Why fromGrpcStatus(body) is skipped, or undefined when it reads the body. */
 let fromBodySkipped;
@@ -212,9 +228,11 @@ if (text !== undefined) {
 // The binary road
 // ---------------------------------------------------------------------------------------------
 
+const MODAL_ROW = "modal fromGrpcStatus(serviceError)";
 const results = measureGroup([
   ["new Error(message)", () => new Error(details)],
   ["fromGrpcStatus(serviceError)", () => fromGrpcStatus(serviceError)],
+  ...(modalSkipped === undefined ? [[MODAL_ROW, () => modal.fromGrpcStatus(serviceError)]] : []),
   ["parseStatusDetails(bytes)", () => parseStatusDetails(bytes)],
   ["google-gax parseGRPCStatusDetails", () => GoogleError.parseGRPCStatusDetails(serviceError)],
 ]);
@@ -247,6 +265,59 @@ const jsonRows = jsonPlan.map(
     (operation === undefined ? undefined : jsonMeasured.find((r) => r.name === name)) ?? { name, skipped },
 );
 const jsonRow = Object.fromEntries(jsonRows.filter((r) => r.ns !== undefined).map((r) => [r.name, r]));
+
+// ---------------------------------------------------------------------------------------------
+// REST error bodies: parseStatusJson beside JSON.parse of the same text
+// ---------------------------------------------------------------------------------------------
+
+/** REST error bodies as the sandbox APIs send them (SPEC §13), each with what parseStatusJson must read. */
+const REST_BODIES = [
+  {
+    name: "E2B",
+    text: JSON.stringify({ code: 404, message: 'sandbox "i3k9x2tq0yv7" not found' }),
+    code: 5,
+    message: 'sandbox "i3k9x2tq0yv7" not found',
+  },
+  {
+    name: "NestJS",
+    text: JSON.stringify({
+      statusCode: 404,
+      error: "Not Found",
+      message: "Sandbox with ID or name 7f3c2a9e-5b1d-4c8e-9a0f-2d6e8b4c1a3f not found",
+    }),
+    code: 5,
+    message: "Sandbox with ID or name 7f3c2a9e-5b1d-4c8e-9a0f-2d6e8b4c1a3f not found",
+  },
+];
+/** Why the REST rows are skipped (parseStatusJson missing, or it does not read REST bodies yet). */
+let restSkipped = hasParseStatusJson ? undefined : NOT_BUILT;
+for (const { name, text: restText, code, message } of REST_BODIES) {
+  if (restSkipped !== undefined) break;
+  const parsed = api.parseStatusJson(restText);
+  if (parsed?.code !== code || parsed?.message !== message)
+    restSkipped = `parseStatusJson does not read the ${name} body (code ${parsed?.code}, expected ${code}): skipped`;
+}
+const restMeasured =
+  restSkipped === undefined
+    ? measureGroup(
+        REST_BODIES.flatMap(({ name, text: restText }) => [
+          [`JSON.parse(${name} text)`, () => JSON.parse(restText)],
+          [`parseStatusJson(${name} text)`, () => api.parseStatusJson(restText)],
+        ]),
+      )
+    : [];
+/** Each REST body's two rows and the ratio of parseStatusJson to JSON.parse, round by round. */
+const restRows = REST_BODIES.map(({ name, text: restText }) => {
+  const parse = restMeasured.find((r) => r.name === `JSON.parse(${name} text)`);
+  const read = restMeasured.find((r) => r.name === `parseStatusJson(${name} text)`);
+  return {
+    name,
+    chars: restText.length,
+    parse,
+    read,
+    ratio: parse && read ? ratioOf(read, parse) : undefined,
+  };
+});
 
 // ---------------------------------------------------------------------------------------------
 // Linear cost: large blobs must cost about as much per byte as the small reference does
@@ -588,6 +659,12 @@ for (const result of results) {
   );
 }
 
+if (modalSkipped !== undefined) console.log(`${MODAL_ROW.padEnd(36)} ${modalSkipped}`);
+else {
+  const vsDefault = ratioOf(row[MODAL_ROW], row["fromGrpcStatus(serviceError)"]);
+  console.log(`  (the Modal preset's fromGrpcStatus is ${vsDefault.toFixed(2)}× the default preset's)`);
+}
+
 console.log(`\nJSON road: the reference as an AIP-193 body (${json.source})`);
 for (const note of json.notes) console.log(`  ${note}`);
 if (text === undefined) {
@@ -602,6 +679,17 @@ if (text === undefined) {
       console.log(
         `${result.name.padEnd(36)} ${result.ns.toFixed(0).padStart(9)} ${ratioOf(result, jsonFloor).toFixed(2).padStart(12)}`,
       );
+  }
+}
+
+console.log("\nREST error bodies: parseStatusJson(text) beside JSON.parse of the same text");
+if (restSkipped !== undefined) console.log(`  ${restSkipped}`);
+else {
+  console.log("operation                              ns/op  × JSON.parse");
+  for (const { name, chars, parse, read, ratio } of restRows) {
+    console.log(`  ${name} body, ${chars} chars`);
+    console.log(`${parse.name.padEnd(36)} ${parse.ns.toFixed(0).padStart(9)} ${(1).toFixed(2).padStart(12)}`);
+    console.log(`${read.name.padEnd(36)} ${read.ns.toFixed(0).padStart(9)} ${ratio.toFixed(2).padStart(12)}`);
   }
 }
 

@@ -16,7 +16,12 @@
 // - the JSON and fetch roads' round-three hardening (its own block): REST error bodies (alone, in an
 //   array, after a byte-order mark, on a Response), unknown details that are hostile objects (the
 //   result must serialise), protobuf-ts's record metadata, HTTP-dates and hints at the Duration
-//   limit, and the testing kit's JSON writers (dist/testing.js: only its documented errors).
+//   limit, and the testing kit's JSON writers (dist/testing.js: only its documented errors);
+// - presets, catalogues and client results (round four, its own block): REST bodies, axios-shaped
+//   errors (a stream, a Buffer or a throwing getter as `response.data`, a `status` that is no
+//   integer, 10^5-string `message` arrays, no response), openapi-fetch results and message objects
+//   with throwing getters, through the default preset's, Modal's (dist/modal.js) and an SDK's own
+//   catalogue's `fromGrpcStatus` and `isRetryable`, each input within a time bound.
 //
 // None may ever throw or reject (SPEC §4, §5, §13); every fromGrpcStatus and fromResponse result must
 // be a SandboxSdkError, carrying the transport's code where the input states one plainly; fromResponse
@@ -31,6 +36,7 @@
 // input (its time may include a GC pause, so it is re-run: the best of five says whether the input
 // itself is slow) and the number of throws; exits 1 on any throw or bad result, 2 on bad usage.
 import { existsSync, readFileSync } from "node:fs";
+import { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 
 const DEFAULT_SEED = 0x5eed_2024;
@@ -1173,6 +1179,8 @@ function gaxCodeOf(status) {
 /** The largest hint a Duration holds, in ms (SPEC §13: larger is invalid). */
 const MAX_HINT_MS = 315_576_000_000 * 1000;
 const HTTP_STATUSES = [400, 401, 403, 404, 409, 416, 418, 422, 429, 499, 500, 501, 502, 503, 504, 507];
+/** The most of a body's text or bytes the roads read (SPEC §13: fromResponse's default maxBodyBytes). */
+const MAX_BODY_TEXT = 1_048_576;
 
 /** A message as REST APIs send it: a string, a list of them (NestJS), or something of the wrong type. */
 function restMessage() {
@@ -1338,8 +1346,10 @@ function makeRoadsInput() {
       const init = { status: 400 + below(200), headers: { "content-type": "application/json" } };
       const text = JSON.stringify(body);
       // The status the body names decides its code: checked where that status is a failure's (4xx,
-      // 5xx); a body that names none, or a 2xx, takes the response's own status instead.
-      const checked = status !== undefined && status >= 400 && status < 600 ? code : undefined;
+      // 5xx); a body that names none, or a 2xx, takes the response's own status instead. A body past
+      // the read limit is cut there, and is no JSON: unchecked.
+      const readable = utf8.encode(text).length <= MAX_BODY_TEXT;
+      const checked = readable && status !== undefined && status >= 400 && status < 600 ? code : undefined;
       return {
         road: "response",
         kind: `response, ${kind}`,
@@ -1489,6 +1499,439 @@ function runRoadsInput(input) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Presets, catalogues and client results (round four): every input of this block goes through the
+// default preset's, Modal's (dist/modal.js) and an SDK's own catalogue's (`defineCatalogue`, with
+// rules that throw) `fromGrpcStatus` and `isRetryable`: REST error bodies; axios-shaped errors
+// (`response.data` a stream, a Buffer, an ArrayBuffer, huge text or a getter that throws; `status`
+// not an integer; `message` arrays of 10^5 strings; no response at all); openapi-fetch results;
+// `google.rpc.Status` message objects (google-protobuf's getters, protobuf-es's fields) whose getters
+// throw. Each result must be its catalogue's error, serialise, and carry the code the input states
+// plainly; no input may take longer than its time bound (the best of three runs, so a GC pause or
+// a JIT tier-up does not count). Its inputs have road "presets", run by runPresetsInput below.
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The longest one input of this block may take through all six calls (the best of three runs):
+ * PRESETS_BOUND_MS, plus PRESETS_PER_ELEMENT_MS for each element of a large input (a `details`
+ * list of 10^4 `Any`s is decoded, linearly, in tens of milliseconds per call) and
+ * PRESETS_PER_KIB_MS for each KiB of a body's JSON (a body near the 1 MiB read limit is parsed in
+ * about as long as `JSON.parse` takes, ~15 ms per call). A step that is quadratic in the input
+ * overshoots this by orders of magnitude.
+ */
+const PRESETS_BOUND_MS = 100;
+const PRESETS_PER_ELEMENT_MS = 0.2;
+const PRESETS_PER_KIB_MS = 0.5;
+
+let modalApi;
+const modalPath = fileURLToPath(new URL("../dist/modal.js", import.meta.url));
+if (existsSync(modalPath)) {
+  try {
+    modalApi = await import(modalPath);
+  } catch {
+    modalApi = undefined;
+  }
+}
+
+/**
+ * An SDK's own catalogue, as an SDK author writes one (SPEC §17), with every kind of row — and
+ * rules and a message function that throw now and then, which must count as `false` and the
+ * default message.
+ */
+function userCatalogue() {
+  const { SandboxSdkError, defineCatalogue } = api;
+  if (typeof defineCatalogue !== "function") return undefined;
+  class AcmeError extends SandboxSdkError {}
+  class AcmeNotFoundError extends AcmeError {}
+  class AcmeBusyError extends AcmeError {
+    get retryable() {
+      return true;
+    }
+  }
+  class AcmeConnectionError extends AcmeError {
+    get retryable() {
+      return true;
+    }
+  }
+  class AcmeTimeoutError extends AcmeError {}
+  class AcmeFileError extends AcmeError {}
+  // Every third call throws: from a counter of its own, so the inputs stay those of the seed.
+  let calls = 0;
+  const sometimesThrows = (answer) => (failure) => {
+    if (++calls % 3 === 0) boom();
+    return answer(failure);
+  };
+  const catalogue = defineCatalogue({
+    root: AcmeError,
+    trustedDomains: ["acme.dev"],
+    reasons: { ACME_BUSY: AcmeBusyError, SANDBOX_NOT_FOUND: AcmeNotFoundError },
+    codes: {
+      NOT_FOUND: AcmeNotFoundError,
+      UNAVAILABLE: [
+        { when: sometimesThrows((f) => String(f.rawMessage).includes("busy")), then: AcmeBusyError },
+      ],
+      RESOURCE_EXHAUSTED: AcmeBusyError,
+    },
+    httpStatuses: {
+      404: AcmeNotFoundError,
+      429: AcmeBusyError,
+      "5xx": [{ when: sometimesThrows((f) => f.headers.get("retry-after") !== null), then: AcmeBusyError }],
+    },
+    scopes: { files: { root: AcmeFileError, httpStatuses: { 404: AcmeFileError } } },
+    network: AcmeConnectionError,
+    timeout: AcmeTimeoutError,
+    reasonFields: ["error_code", "errorCode", "code"],
+    message: sometimesThrows(
+      ({ operation, rawMessage, codeName }) => `${operation}: ${rawMessage ?? codeName}`,
+    ),
+  });
+  return { catalogue, root: AcmeError };
+}
+const acme = userCatalogue();
+
+/** The three catalogues of this block: name, fromGrpcStatus, isRetryable, the root every result must be. */
+const PRESETS = [
+  ["default", fromGrpcStatus, api.isRetryable, api.SandboxSdkError],
+  ...(modalApi === undefined
+    ? []
+    : [["modal", modalApi.fromGrpcStatus, modalApi.isRetryable, modalApi.ModalError]]),
+  ...(acme === undefined
+    ? []
+    : [["catalogue", acme.catalogue.fromGrpcStatus, acme.catalogue.isRetryable, acme.root]]),
+];
+
+/** `message` as NestJS sends a validation failure: 10^5 strings (rarely: each costs milliseconds). */
+const hugeMessages = () => Array.from({ length: 100_000 }, (_, i) => `property p${i} should not exist`);
+
+/** A kind of another block's as one family of this block's tally (which splits kinds at ", "). */
+const oneKind = (kind) => kind.replaceAll(", ", " · ");
+
+/** A REST body, sometimes with a message array of 10^5 strings; `kib`, the size of its JSON. */
+function presetRestBody() {
+  const made = restBody();
+  if (chance(0.003)) made.body.message = hugeMessages();
+  made.kib = JSON.stringify(made.body).length / 1024;
+  return made;
+}
+
+/** Node's codes for a request that never got a response (axios: no `response`). */
+const NETWORK_CODES = [
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ETIMEDOUT",
+  "EPIPE",
+  "ERR_NETWORK",
+];
+
+/** A value that is no HTTP status, as a careless proxy or client might hand one over. */
+const ODD_STATUSES = [404.5, "404", Number.NaN, Number.POSITIVE_INFINITY, -1, null, 1e300, 2 ** 53, 0];
+
+/**
+ * An axios response's `data`: what axios parsed, or could not, or a hostile object; and how the
+ * mapping must read it: `"json"` (the body decides the code), `"bare"` (the status line does: no
+ * body, one past 1 MiB, a stream it must not read, a getter that throws) or `undefined` (unchecked).
+ */
+function axiosData(body) {
+  const text = JSON.stringify(body);
+  const within = (length) => (length <= MAX_BODY_TEXT ? "json" : "bare");
+  switch (below(10)) {
+    case 0:
+      return { data: body, read: "json", as: "parsed" };
+    case 1:
+      return { data: text, read: within(text.length), as: "text" };
+    case 2: {
+      const buffer = Buffer.from(text);
+      return { data: buffer, read: within(buffer.length), as: "Buffer" };
+    }
+    case 3: {
+      const bytes = utf8.encode(text);
+      return {
+        data: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
+        read: within(bytes.length),
+        as: "ArrayBuffer",
+      };
+    }
+    case 4:
+      // axios' `responseType: "stream"`: a Node Readable the mapping must not read.
+      return { data: Readable.from([text]), read: "bare", as: "stream" };
+    case 5:
+      return { data: { pipe: boom, on: boom }, read: "bare", as: "stream-like" };
+    case 6:
+      return { data: undefined, read: "bare", as: "no data" };
+    case 7:
+      return chance(0.01)
+        ? { data: `${text}${" ".repeat(MAX_BODY_TEXT)}`, read: "bare", as: "text past 1 MiB" }
+        : { data: randomString(), read: undefined, as: "random text" };
+    case 8:
+      return { data: pick(HOSTILE)(), read: undefined, as: "hostile" };
+    default:
+      return { data: undefined, read: "bare", throwing: true, as: "throwing getter" };
+  }
+}
+
+/** An axios-shaped error (`isAxiosError: true`), with or without a response, clean or hostile. */
+function axiosError() {
+  if (chance(0.3)) {
+    // No response: a network failure, the SDK's own timeout, or the caller's cancel.
+    const roll = below(4);
+    if (roll === 0)
+      return {
+        kind: "axios · canceled",
+        error: Object.assign(new Error("canceled"), {
+          name: "CanceledError",
+          code: "ERR_CANCELED",
+          isAxiosError: true,
+        }),
+        code: "none",
+      };
+    if (roll === 1)
+      return {
+        kind: "axios · timeout",
+        error: Object.assign(new Error("timeout of 50ms exceeded"), {
+          code: pick(["ECONNABORTED", "ETIMEDOUT"]),
+          isAxiosError: true,
+        }),
+        code: undefined,
+      };
+    const code = pick(NETWORK_CODES);
+    return {
+      kind: "axios · no response",
+      error: Object.assign(new Error(`connect ${code} 127.0.0.1:1`), {
+        code,
+        isAxiosError: true,
+        response: chance(0.2) ? null : undefined,
+      }),
+      code: 14,
+    };
+  }
+  const { kind, body, status: bodyStatus, kib } = presetRestBody();
+  const integer = chance(0.8);
+  const status = integer ? pick(HTTP_STATUSES) : pick(ODD_STATUSES);
+  const { data, read, throwing, as } = axiosData(body);
+  const response = {
+    status,
+    statusText: pick(["", "Not Found", 42, undefined]),
+    headers: pick([
+      () => undefined,
+      () => ({ "retry-after": "3", "content-type": "application/json" }),
+      () => new Headers({ "retry-after-ms": "250" }),
+      () => throwingProxy(),
+      () => ({ get: boom }),
+    ])(),
+  };
+  if (throwing) Object.defineProperty(response, "data", { get: boom, enumerable: true });
+  else response.data = data;
+  const error = Object.assign(new Error(`Request failed with status code ${status}`), {
+    isAxiosError: true,
+    code: "ERR_BAD_RESPONSE",
+    response,
+  });
+  const hostileResponse = chance(0.05);
+  if (hostileResponse) Object.defineProperty(error, "response", { get: boom });
+  // The code the input states plainly: the body's HTTP status through google-gax's table when the
+  // body was handed over readable, or the response's status as gRPC maps a bare one when it was not.
+  let code;
+  if (integer && !hostileResponse) {
+    if (read === "json" && bodyStatus !== undefined && bodyStatus >= 400 && bodyStatus < 600)
+      code = gaxCodeOf(bodyStatus);
+    else if (read === "bare") code = CODE_OF_BARE_HTTP[status] ?? 2;
+  }
+  return {
+    kind: `axios · ${integer ? "response" : "odd status"} · ${as} · ${oneKind(kind)}`,
+    error,
+    code,
+    kib,
+  };
+}
+
+/** An openapi-fetch result: `{ error, response }`, the body already parsed into `error`. */
+function openapiFetchResult() {
+  const { kind, body, status: bodyStatus, kib } = presetRestBody();
+  const real = chance(0.7);
+  const status = 400 + below(200);
+  const headers = chance(0.5) ? { "retry-after": String(below(10)) } : {};
+  const response = real
+    ? new Response(null, { status, headers })
+    : {
+        status: pick([status, ...ODD_STATUSES]),
+        statusText: "x",
+        ok: pick([false, "no", undefined]),
+        headers: pick([throwingProxy(), { get: boom }, new Headers(headers)]),
+      };
+  const roll = below(5);
+  const error =
+    roll === 0 ? undefined : roll === 1 ? pick(["Bad Gateway", "", 42]) : roll === 2 ? pick(HOSTILE)() : body;
+  let code;
+  if (real) {
+    if (roll >= 3 && bodyStatus !== undefined && bodyStatus >= 400 && bodyStatus < 600)
+      code = gaxCodeOf(bodyStatus);
+    // No body, or one that is no JSON (a string, a number): the status line alone.
+    else if (roll <= 1) code = CODE_OF_BARE_HTTP[status] ?? 2;
+  }
+  return {
+    kind: `openapi-fetch result · ${real ? "Response" : "fake response"} · ${oneKind(kind)}`,
+    error: { error, response },
+    code,
+    kib,
+  };
+}
+
+/** One `google.protobuf.Any` of a message object: real detail bytes, or hostile. */
+function anyOf(style) {
+  const typeUrl = pick([
+    "type.googleapis.com/google.rpc.ErrorInfo",
+    "type.googleapis.com/google.rpc.RetryInfo",
+    "type.googleapis.com/acme.v1.X",
+    "",
+  ]);
+  const value = chance(0.7) ? mutatedVector() : pick([null, "AAAA", [1, 2], throwingProxy()]);
+  if (style === "google-protobuf") {
+    return chance(0.8)
+      ? { getTypeUrl: () => typeUrl, getValue_asU8: () => value }
+      : { getTypeUrl: boom, getValue_asU8: chance(0.5) ? boom : () => value };
+  }
+  if (chance(0.8)) return { typeUrl, value };
+  return Object.defineProperties({}, { typeUrl: { get: boom, enumerable: true }, value: { get: boom } });
+}
+
+/** A `google.rpc.Status` held as a message object, some of its getters throwing. */
+function messageObject() {
+  const code = 1 + below(16);
+  const message = randomString();
+  const count = chance(0.002) ? 10_000 : below(4);
+  if (chance(0.5)) {
+    const details = Array.from({ length: count }, () => anyOf("google-protobuf"));
+    const hostile = chance(0.4);
+    const status = {
+      getCode: hostile && chance(0.3) ? boom : () => code,
+      getMessage: hostile && chance(0.3) ? boom : () => message,
+      getDetailsList:
+        hostile && chance(0.3) ? boom : () => (hostile && chance(0.3) ? throwingProxy([]) : details),
+    };
+    return {
+      kind: `message object (google-protobuf${hostile ? " · hostile" : ""})`,
+      error: status,
+      code: hostile ? undefined : code,
+      size: count,
+    };
+  }
+  const details = Array.from({ length: Math.max(count, 1) }, () => anyOf("protobuf-es"));
+  const status = { code, message, details };
+  const hostile = chance(0.4);
+  if (hostile) {
+    const field = pick(["code", "message", "details"]);
+    Object.defineProperty(status, field, { get: boom, enumerable: true });
+  }
+  return {
+    kind: `message object (protobuf-es${hostile ? " · hostile" : ""})`,
+    error: status,
+    code: undefined,
+    size: details.length,
+  };
+}
+
+/** Contexts, some hostile: a scope of the user catalogue's, getters that throw. */
+const PRESET_CONTEXTS = [
+  () => undefined,
+  () => ({ operation: "getSandbox", sandboxId: "sbx-1" }),
+  () => ({ scope: "files", operation: "readFile" }),
+  () => ({ scope: "discovery", runnerId: "r" }),
+  () => Object.defineProperty({}, "operation", { get: boom, enumerable: true }),
+  () => throwingProxy(),
+];
+
+/** The next input of this block. */
+function makePresetsInput() {
+  const roll = below(100);
+  let made;
+  if (roll < 25) {
+    const { kind, body, status, kib } = presetRestBody();
+    made = {
+      kind: `preset: ${oneKind(kind)}`,
+      error: body,
+      code: status === undefined ? undefined : gaxCodeOf(status),
+      kib,
+    };
+  } else if (roll < 60) {
+    made = axiosError();
+    made.kind = `preset: ${made.kind}`;
+  } else if (roll < 80) {
+    made = openapiFetchResult();
+    made.kind = `preset: ${made.kind}`;
+  } else {
+    made = messageObject();
+    made.kind = `preset: ${made.kind}`;
+  }
+  // A hostile context must not cost the code either.
+  const context = pick(PRESET_CONTEXTS)();
+  return { road: "presets", ...made, context };
+}
+
+/** The six calls of one input; returns nothing, records everything. */
+function presetCalls(input) {
+  for (const [name, map, retryable, root] of PRESETS) {
+    const target = `${name} fromGrpcStatus`;
+    const result = call(target, input, () => map(input.error, input.context));
+    if (result !== undefined) {
+      if (!(result instanceof root)) {
+        bad(target, input, `${target} returned an error of another catalogue`, String(result?.name));
+      } else if (input.code !== undefined) {
+        // "none": the caller's abort, which carries no code.
+        TARGETS[target].codeChecks++;
+        const expected = input.code === "none" ? undefined : input.code;
+        if (result.grpcCode !== expected)
+          bad(target, input, `${target} lost the code`, `grpcCode ${result.grpcCode}, expected ${expected}`);
+      }
+      try {
+        JSON.stringify(result);
+      } catch (error) {
+        bad(target, input, `an error from ${target} does not serialise`, error);
+      }
+    }
+    const judged = call("isRetryable", input, () => retryable(input.error));
+    if (judged !== undefined && typeof judged !== "boolean")
+      bad("isRetryable", input, "isRetryable answered no boolean", String(judged));
+  }
+}
+
+/** Runs one input of this block, timed; an input over the bound is run again, and its best counts. */
+function runPresetsInput(input) {
+  const t0 = process.hrtime.bigint();
+  presetCalls(input);
+  const first = Number(process.hrtime.bigint() - t0) / 1e6;
+  presetsTime.count++;
+  if (first > presetsTime.slowestMs) {
+    presetsTime.slowestMs = first;
+    presetsTime.slowest = input.kind;
+  }
+  const bound =
+    PRESETS_BOUND_MS + (input.size ?? 0) * PRESETS_PER_ELEMENT_MS + (input.kib ?? 0) * PRESETS_PER_KIB_MS;
+  if (first <= bound) return;
+  let best = first;
+  for (let i = 0; i < 2 && best > bound; i++) {
+    const t1 = process.hrtime.bigint();
+    for (const [, map, retryable] of PRESETS) {
+      try {
+        map(input.error, input.context);
+        retryable(input.error);
+      } catch {
+        // Counted above already.
+      }
+    }
+    best = Math.min(best, Number(process.hrtime.bigint() - t1) / 1e6);
+  }
+  if (best > bound) {
+    badResults++;
+    presetsTime.over++;
+    record("over its time bound", input, `${best.toFixed(1)} ms, the best of three runs; bound ${bound} ms`);
+  }
+}
+
+/** This block's timing: inputs run, the slowest first run, and the inputs over the bound. */
+const presetsTime = { count: 0, slowestMs: 0, slowest: undefined, over: 0 };
+
+// ---------------------------------------------------------------------------------------------
 // One input: what it is, how to show it, and the calls made with it
 // ---------------------------------------------------------------------------------------------
 
@@ -1516,7 +1959,9 @@ const CONTEXTS = [
  * "json" (parseStatusJson, fromGrpcStatus), "any" (all three), "response" (fromResponse).
  */
 function makeInput() {
-  // A tenth of the inputs exercise the JSON and fetch roads' round-three hardening (its own block).
+  // A tenth of the inputs exercise the presets and client results of round four, a tenth the JSON
+  // and fetch roads' round-three hardening (each its own block).
+  if (chance(0.1)) return makePresetsInput();
   if (chance(0.1)) return makeRoadsInput();
   // Without fromResponse in the build, its share of the inputs goes to the others.
   const roll = below(fromResponse === undefined ? 92 : 100);
@@ -1629,6 +2074,10 @@ const TARGETS = {
   fromGrpcStatus: { available: true },
   fromResponse: { available: fromResponse !== undefined },
   kit: { available: kit !== undefined },
+  "default fromGrpcStatus": { available: true },
+  "modal fromGrpcStatus": { available: modalApi !== undefined },
+  "catalogue fromGrpcStatus": { available: acme !== undefined },
+  isRetryable: { available: typeof api.isRetryable === "function" },
 };
 for (const target of Object.values(TARGETS))
   Object.assign(target, { calls: 0, throws: 0, bad: 0, codeChecks: 0 });
@@ -1814,6 +2263,7 @@ for (let i = 0; i < count; i++) {
   }
   const t0 = process.hrtime.bigint();
   if (input.road === "roads") runRoadsInput(input);
+  else if (input.road === "presets") runPresetsInput(input);
   else runSync(input);
   const elapsed = process.hrtime.bigint() - t0;
   if (elapsed > slowestNs) {
@@ -1833,9 +2283,16 @@ function rerun(input) {
   for (let i = 0; i < 5; i++) {
     const t0 = process.hrtime.bigint();
     try {
-      if (input.road !== "json") parseStatusDetails(input.parseInput);
-      if (input.road !== "binary") parseStatusJson?.(input.parseInput);
-      fromGrpcStatus(input.error, input.context);
+      if (input.road === "presets") {
+        for (const [, map, retryable] of PRESETS) {
+          map(input.error, input.context);
+          retryable(input.error);
+        }
+      } else {
+        if (input.road !== "json") parseStatusDetails(input.parseInput);
+        if (input.road !== "binary") parseStatusJson?.(input.parseInput);
+        fromGrpcStatus(input.error, input.context);
+      }
     } catch {
       // Counted above already.
     }
@@ -1871,6 +2328,12 @@ console.log("\ninputs by kind:");
 for (const [kind, times] of [...kinds].sort((a, b) => b[1] - a[1])) {
   console.log(`  ${String(times).padStart(8)}  ${kind}`);
 }
+console.log(
+  `\npresets block: ${presetsTime.count} inputs through ${PRESETS.map(([name]) => name).join(", ")}; ` +
+    `slowest first run ${presetsTime.slowestMs.toFixed(1)} ms (${presetsTime.slowest ?? "-"}); ` +
+    `${presetsTime.over} over the bound (${PRESETS_BOUND_MS} ms + ${PRESETS_PER_ELEMENT_MS} ms per element, ` +
+    `${PRESETS_PER_KIB_MS} ms per KiB of body)`,
+);
 const flagged = [...jsonFlags].map(([flag, times]) => `${times} ${flag}`).join(", ");
 if (flagged !== "") console.log(`  (JSON inputs among these: ${flagged})`);
 if (failures.size > 0) {

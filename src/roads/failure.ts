@@ -9,13 +9,7 @@
 
 import { hasBrand } from "../core/brands.js";
 import { isUint8Array } from "../wire/bytes.js";
-import {
-  codeOfAip193HttpStatus,
-  codeOfBareHttpStatus,
-  GRPC_CODE_NAMES,
-  GrpcCode,
-  toGrpcCode,
-} from "../wire/codes.js";
+import { GRPC_CODE_NAMES, GrpcCode, toGrpcCode } from "../wire/codes.js";
 import { readDetailObject } from "../wire/detail-objects.js";
 import { isKnownDetailType, type StatusDetail } from "../wire/details.js";
 import {
@@ -25,7 +19,7 @@ import {
   STATUS_DETAILS_KEY,
   statusFromDetails,
 } from "../wire/status-details.js";
-import { decodeDetailBytes, readStatusJson, type StatusJsonBody } from "../wire/status-json.js";
+import { decodeDetailBytes, readStatusJson } from "../wire/status-json.js";
 import { type Failure, read } from "./failure-shape.js";
 import { bodyFailure, httpHead } from "./http.js";
 import { retryHintOf } from "./retry-hints.js";
@@ -308,6 +302,7 @@ function anyDetail(entry: unknown): StatusDetail | undefined {
       typeUrl = (getTypeUrl as () => unknown).call(entry);
       value = (getValue as () => unknown).call(entry);
     } catch {
+      // An Any that cannot be read is passed over: it must not hide the status and its other details.
       return undefined;
     }
   } else {

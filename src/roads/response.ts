@@ -11,9 +11,9 @@
 
 import type { SandboxSdkError } from "../core/error.js";
 import { base64Decode, isUint8Array } from "../wire/bytes.js";
-import { codeOfAip193HttpStatus, codeOfBareHttpStatus, GrpcCode, toGrpcCode } from "../wire/codes.js";
+import { GrpcCode, toGrpcCode } from "../wire/codes.js";
 import { parseStatusDetails, STATUS_DETAILS_KEY } from "../wire/status-details.js";
-import { readStatusJson, type StatusJsonBody } from "../wire/status-json.js";
+import { readStatusJson } from "../wire/status-json.js";
 import type { Failure } from "./failure-shape.js";
 import { bareFailure, httpLine, jsonFailure } from "./http.js";
 

@@ -13,9 +13,10 @@ import puppeteer, { type Browser, type Page } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseStatusDetails } from "../../src/index.js";
 import { type ConnectServer, startConnectServer } from "../support/transports/connect.js";
+import { closedPort } from "../support/transports/http.js";
 import { failWith } from "../support/transports/script.js";
 import { vectors } from "../support/vectors.js";
-import type { PageCall } from "./connect-page.js";
+import type { PageCall, PageNetworkFailure } from "./connect-page.js";
 import {
   type Bundle,
   bundleForEngine,
@@ -46,7 +47,7 @@ if (!available) {
 }
 
 const CHECKS_ENTRY = `export { runPortableChecks } from "./portable-checks.ts";`;
-const CALLS_ENTRY = `export { callFailingGetSandbox } from "./connect-page.ts";`;
+const CALLS_ENTRY = `export { callFailingGetSandbox, callStoppedServer } from "./connect-page.ts";`;
 
 /** Serves the page and its modules from 127.0.0.1 on an ephemeral port. */
 async function servePage(
@@ -230,6 +231,70 @@ describe.skipIf(!available)(`headless Chromium (${CHROMIUM})`, () => {
 
     it("both protocols give the same error", async () => {
       expect(await call("grpc-web")).toEqual(await call("connect"));
+    });
+  });
+
+  describe("a call from the page to a stopped server (a loopback port where nothing listens)", () => {
+    /** Chromium's words for a fetch that could not reach the server (SPEC §13's network row). */
+    const CHROMIUM_FETCH_FAILURE = "Failed to fetch";
+    const ATTEMPTS = 3;
+    let stoppedUrl: string | undefined;
+
+    beforeAll(async () => {
+      stoppedUrl = `http://127.0.0.1:${await closedPort()}`;
+    });
+
+    async function callStopped(road: "connect" | "grpc-web" | "fetch"): Promise<PageNetworkFailure> {
+      if (page === undefined) throw new Error(startFailure ?? "no page");
+      if (stoppedUrl === undefined) throw new Error("no stopped port");
+      const args = [stoppedUrl, road, ATTEMPTS].map((arg) => JSON.stringify(arg)).join(", ");
+      const text = await evaluateJson(
+        page,
+        `import('/calls.js').then((m) => m.callStoppedServer(${args})).then((r) => JSON.stringify(r))`,
+        pageErrors,
+      );
+      return JSON.parse(text) as PageNetworkFailure;
+    }
+
+    /**
+     * SPEC §13: a network failure is UNAVAILABLE, `rawMessage` undefined, the outermost error's
+     * message as `{details}`; the default preset's `SandboxUnavailableError` (§5: `Service
+     * unavailable: {details}`), retryable; `retry` retries the raw error and re-throws it unchanged.
+     */
+    function expectMappedUnavailable(failure: PageNetworkFailure): void {
+      expect(failure).toMatchObject({
+        name: "SandboxUnavailableError",
+        isSandboxUnavailableError: true,
+        message: `Service unavailable: ${failure.thrownMessage}`,
+        grpcCode: 14,
+        hasRawMessage: false,
+        retryable: true,
+        rawIsRetryable: true,
+        causeIsThrown: true,
+        attempts: ATTEMPTS,
+        retryRethrewLast: true,
+      });
+    }
+
+    for (const protocol of ["connect", "grpc-web"] as const) {
+      it(`${protocol}: connect-web's [unknown] ${CHROMIUM_FETCH_FAILURE} (the browser's TypeError its cause) is a retryable SandboxUnavailableError`, async () => {
+        const failure = await callStopped(protocol);
+        // The premise: what connect-web throws in Chromium for a server it cannot reach.
+        expect(failure).toMatchObject({
+          thrown: "ConnectError",
+          code: 2,
+          thrownMessage: `[unknown] ${CHROMIUM_FETCH_FAILURE}`,
+          causeName: "TypeError",
+          causeMessage: CHROMIUM_FETCH_FAILURE,
+        });
+        expectMappedUnavailable(failure);
+      });
+    }
+
+    it(`plain fetch: Chromium's TypeError ${CHROMIUM_FETCH_FAILURE} is a retryable SandboxUnavailableError`, async () => {
+      const failure = await callStopped("fetch");
+      expect(failure).toMatchObject({ thrown: "TypeError", thrownMessage: CHROMIUM_FETCH_FAILURE });
+      expectMappedUnavailable(failure);
     });
   });
 });

@@ -96,6 +96,22 @@ async function send(response: http.ServerResponse, scripted: ScriptedResponse): 
   }
 }
 
+/**
+ * A loopback port with nothing listening on it: bound by a server that is closed again at once, so
+ * a connection to it is refused (`ECONNREFUSED`). The port stays free unless another process takes
+ * it in the meantime, which the kernel's ephemeral-port rotation makes unlikely within a test.
+ */
+export async function closedPort(): Promise<number> {
+  const probe = http.createServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => resolve());
+  });
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
 /** Starts the server on 127.0.0.1 and an ephemeral port. */
 export async function startHttpServer(respond: Responder | ScriptedResponse): Promise<HttpServer> {
   const requests: ReceivedRequest[] = [];
