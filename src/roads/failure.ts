@@ -145,6 +145,9 @@ const grpcJsError: Reader = (error, options) => {
   if (code === GrpcCode.CANCELLED && details === "Cancelled on client") return undefined;
   const metadata = thrown.metadata;
   const message = thrown.message;
+  if (code === GrpcCode.UNAVAILABLE && isGrpcJsOwnUnavailable(details, metadata)) {
+    return networkFailureOf(error);
+  }
   return {
     code: toGrpcCode(code),
     rawMessage: details,
@@ -153,6 +156,38 @@ const grpcJsError: Reader = (error, options) => {
     headers: metadata === undefined ? NO_HEADERS : [metadata],
   };
 };
+
+/** How grpc-js words an UNAVAILABLE of its own: the server was never reached, or the connection lost. */
+const GRPC_JS_UNREACHABLE = [
+  "No connection established",
+  "Name resolution failed for target ",
+  "Connection dropped",
+  "Subchannel not ready",
+  "Channel closed before call started",
+  "read E",
+  "write E",
+  "connect E",
+];
+
+/**
+ * Whether a grpc-js UNAVAILABLE was raised by grpc-js itself (SPEC §13's network failure, §2: no
+ * `rawMessage`): grpc-js's own words, and an empty `Metadata` (a status from the server always
+ * brings some trailers back), or none at all (nice-grpc's `ClientError`). A server's UNAVAILABLE
+ * keeps its message, whatever it says.
+ */
+function isGrpcJsOwnUnavailable(details: string, metadata: unknown): boolean {
+  if (!GRPC_JS_UNREACHABLE.some((start) => details.startsWith(start))) return false;
+  // A nice-grpc ClientError carries no trailers at all (its middleware adds them): the words decide.
+  if (metadata === undefined) return true;
+  try {
+    const getMap = (metadata as { getMap?: unknown } | undefined)?.getMap;
+    if (typeof getMap !== "function") return false;
+    const map: unknown = getMap.call(metadata);
+    return typeof map === "object" && map !== null && Object.keys(map).length === 0;
+  } catch {
+    return false;
+  }
+}
 
 /**
  * An `RpcError`: protobuf-ts's (the code as a name such as `"NOT_FOUND"`, base64 trailers in the
@@ -186,7 +221,58 @@ function isAbortItself(error: unknown): boolean {
   }
   // axios' CanceledError; grpc-js's own cancellation of a call the client cancelled.
   if (name === "CanceledError" || read(error, "code") === "ERR_CANCELED") return true;
+  if (name === "ConnectError") return connectAbortWording(error) !== undefined;
   return read(error, "code") === GrpcCode.CANCELLED && read(error, "details") === "Cancelled on client";
+}
+
+/**
+ * The abort and timeout `DOMException`s' own messages, in each engine's words, and connect-es's
+ * stand-in for a signal without a reason: `true` for a timeout.
+ */
+const ABORT_WORDINGS: ReadonlyMap<string, boolean> = new Map([
+  ["This operation was aborted", false], // Node, connect-es
+  ["The operation was aborted.", false], // WebKit, Gecko
+  ["signal is aborted without reason", false], // Chromium
+  ["The user aborted a request.", false], // older Chromium
+  ["Fetch is aborted", false], // older WebKit
+  ["The operation was aborted due to timeout", true], // Node, Gecko
+  ["signal timed out", true], // Chromium
+  ["The operation timed out.", true], // WebKit
+]);
+
+/**
+ * Whether a connect-es `ConnectError` is its stand-in for the caller's abort: `ConnectError.from` of
+ * an `AbortError` or `TimeoutError` keeps no cause, only the abort's message under CANCELED (SPEC §13
+ * names the gap). It is told from a server's CANCELLED by what a response always brings and this
+ * never has: no headers or trailers, no details, no cause, and the message is an engine's own
+ * wording for an abort. `true` for a timeout, `false` for an abort, `undefined` for neither.
+ */
+function connectAbortWording(error: unknown): boolean | undefined {
+  if (read(error, "code") !== GrpcCode.CANCELLED || read(error, "cause") !== undefined) return undefined;
+  const rawMessage = read(error, "rawMessage");
+  const details = read(error, "details");
+  if (typeof rawMessage !== "string" || !Array.isArray(details) || details.length > 0) return undefined;
+  const timedOut = ABORT_WORDINGS.get(rawMessage.trim());
+  if (timedOut === undefined || !hasNoEntries(read(error, "metadata"))) return undefined;
+  return timedOut;
+}
+
+/** Whether a `Headers` holds nothing; `false` for anything else, or when asking throws. */
+function hasNoEntries(headers: unknown): boolean {
+  try {
+    const keys = (headers as { keys?: unknown } | undefined)?.keys;
+    if (typeof keys !== "function") return false;
+    const iterator = keys.call(headers) as Iterator<unknown>;
+    return iterator.next().done === true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether an abort (as {@link abortOf} found it) is a timeout rather than an abort. */
+function isTimeout(abort: unknown): boolean {
+  const name = read(abort, "name");
+  return name === "TimeoutError" || (name === "ConnectError" && connectAbortWording(abort) === true);
 }
 
 /**
@@ -217,7 +303,7 @@ export function abortOf(error: unknown): unknown {
 const abortError: Reader = (error) => {
   const abort = abortOf(error);
   if (abort === undefined) return undefined;
-  const timedOut = read(abort, "name") === "TimeoutError";
+  const timedOut = isTimeout(abort);
   return {
     kind: "abort",
     code: timedOut ? GrpcCode.DEADLINE_EXCEEDED : GrpcCode.CANCELLED,
@@ -248,14 +334,17 @@ const SYSTEM_ERRORS = new Set([
   "ENETUNREACH",
 ]);
 
+/** Whether `error` is one of Node's system errors for a server not reached, or undici's. */
+function isSystemError(error: unknown): boolean {
+  const code = read(error, "code");
+  if (typeof code !== "string") return false;
+  // undici's own errors (socket closed, connect timeout, ...), but not an aborted request.
+  return SYSTEM_ERRORS.has(code) || (code.startsWith("UND_ERR_") && code !== "UND_ERR_ABORTED");
+}
+
 /** Whether `error` itself says the server could not be reached. */
 function isNetworkFailureItself(error: unknown): boolean {
-  const code = read(error, "code");
-  if (typeof code === "string") {
-    if (SYSTEM_ERRORS.has(code)) return true;
-    // undici's own errors (socket closed, connect timeout, ...), but not an aborted request.
-    if (code.startsWith("UND_ERR_") && code !== "UND_ERR_ABORTED") return true;
-  }
+  if (isSystemError(error)) return true;
   return read(error, "name") === "TypeError" && FETCH_FAILURES.has(read(error, "message") as string);
 }
 
@@ -266,27 +355,32 @@ function isNetworkFailureItself(error: unknown): boolean {
  * already report a refused connection; nothing came from the server.
  */
 const networkFailure: Reader = (error) => {
-  // A ConnectError that carries a real status from the server is that status, whatever its cause.
+  // Under another code, only a Node system error counts: connect-node files a reset under ABORTED
+  // (with the system error its cause), and a status from the server never has one as its cause.
   const code = read(error, "code");
-  if (typeof code === "number" && code !== GrpcCode.UNKNOWN && code !== GrpcCode.UNAVAILABLE)
-    return undefined;
+  const systemOnly = typeof code === "number" && code !== GrpcCode.UNKNOWN && code !== GrpcCode.UNAVAILABLE;
   let current: unknown = error;
   for (let depth = 0; depth <= MAX_CAUSE_DEPTH; depth++) {
-    if (isNetworkFailureItself(current)) {
-      return {
-        kind: "network",
-        code: GrpcCode.UNAVAILABLE,
-        rawMessage: undefined,
-        fallbackMessage: stringOrUndefined(read(error, "message")),
-        status: undefined,
-        headers: NO_HEADERS,
-      };
+    if (systemOnly ? depth > 0 && isSystemError(current) : isNetworkFailureItself(current)) {
+      return networkFailureOf(error);
     }
     current = read(current, "cause");
     if (current === undefined || current === null) return undefined;
   }
   return undefined;
 };
+
+/** The failure of a call that never reached the server, or lost it: nothing came from the server. */
+function networkFailureOf(error: object): Failure {
+  return {
+    kind: "network",
+    code: GrpcCode.UNAVAILABLE,
+    rawMessage: undefined,
+    fallbackMessage: stringOrUndefined(read(error, "message")),
+    status: undefined,
+    headers: NO_HEADERS,
+  };
+}
 
 /**
  * One `google.protobuf.Any` of a message object, decoded: its type URL and bytes, however spelled.
@@ -413,6 +507,10 @@ const axiosError: Reader = (error) => {
   }
   const status = read(response, "status");
   if (typeof status !== "number" || !Number.isInteger(status)) return undefined;
+  // A success whose body never arrived whole: the connection was lost after the head.
+  if (status >= 200 && status < 300 && (message === "stream has been aborted" || isSystemError(error))) {
+    return networkFailureOf(error);
+  }
   return bodyFailure(
     httpHead(status, read(response, "statusText"), read(response, "headers")),
     read(response, "data"),

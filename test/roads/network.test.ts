@@ -15,8 +15,7 @@
  *   adapters give back the abort itself, the signal's `reason` (§6, §13, §15, §18).
  *
  * Every expectation comes from the SPEC's templates and rules, applied to what the road delivered
- * (each test first checks that premise: the road did throw what it is said to throw). Where the
- * current mapping departs from the SPEC, the test says so with `it.fails` and the reason.
+ * (each test first checks that premise: the road did throw what it is said to throw).
  */
 import * as http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
@@ -127,22 +126,7 @@ interface NetworkRoad {
   call(target: Target): Promise<unknown>;
   /** The premise: `raw` is what this client throws when it cannot reach the server. */
   premise(raw: unknown, unreachable: Unreachable): void;
-  /**
-   * SPEC's `{details}` for what the road delivered: the outermost error's message (§13's network
-   * row), or — for a road that reports a status of its own making, grpc-js's — its `details` (§5).
-   */
-  details(raw: unknown): string;
-  /**
-   * Set where the mapping keeps a `rawMessage` that SPEC §2 says must be undefined for a failure
-   * raised on the client: why (the road's status is of grpc-js's making, but reads like a server's).
-   */
-  readonly rawMessageGap?: string;
 }
-
-/** grpc-js reports a failure to connect as a status of its own: UNAVAILABLE, with no cause. */
-const GRPC_JS_GAP =
-  "grpc-js reports the refused connection as an UNAVAILABLE status with its own words in `details` " +
-  "and no cause: the grpc-js reader keeps them as rawMessage (src/roads/failure.ts, design question)";
 
 const grpcJsRoad: NetworkRoad = {
   name: "grpc-js",
@@ -163,8 +147,6 @@ const grpcJsRoad: NetworkRoad = {
     expect((raw as grpc.ServiceError).code).toBe(grpc.status.UNAVAILABLE);
     expect(typeof (raw as grpc.ServiceError).details).toBe("string");
   },
-  details: (raw) => (raw as grpc.ServiceError).details,
-  rawMessageGap: GRPC_JS_GAP,
 };
 
 const niceGrpcRoad: NetworkRoad = {
@@ -181,8 +163,6 @@ const niceGrpcRoad: NetworkRoad = {
     expect(raw).toBeInstanceOf(ClientError);
     expect((raw as ClientError).code).toBe(GrpcCode.UNAVAILABLE);
   },
-  details: (raw) => (raw as ClientError).details,
-  rawMessageGap: `nice-grpc hands on grpc-js's status: ${GRPC_JS_GAP}`,
 };
 
 const CONNECT_TRANSPORTS = {
@@ -206,7 +186,6 @@ function connectRoad(protocol: ConnectProtocol, httpVersion: "1.1" | "2"): Netwo
       expect((raw as ConnectError).code).toBe(Code.Unavailable);
       expect(unreachable.systemCodes).toContain(causeCodes(raw)[1]);
     },
-    details: (raw) => (raw as ConnectError).message,
   };
 }
 
@@ -218,7 +197,6 @@ const fetchRoad: NetworkRoad = {
     expect((raw as TypeError).message).toBe("fetch failed");
     expect(unreachable.systemCodes).toContain(causeCodes(raw)[1]);
   },
-  details: (raw) => (raw as TypeError).message,
 };
 
 const axiosRoad: NetworkRoad = {
@@ -229,7 +207,6 @@ const axiosRoad: NetworkRoad = {
     expect((raw as { response?: unknown }).response).toBeUndefined();
     expect(unreachable.systemCodes).toContain((raw as { code?: unknown }).code);
   },
-  details: (raw) => (raw as Error).message,
 };
 
 const NETWORK_ROADS: readonly NetworkRoad[] = [
@@ -313,21 +290,12 @@ describe.each(UNREACHABLE)("$name", (unreachable) => {
     it("is the default preset's retryable SandboxUnavailableError; Modal's ServiceError", async () => {
       const raw = await road.call(unreachable.target());
       road.premise(raw, unreachable);
-      expectUnavailable(raw, road.details(raw));
-      if (road.rawMessageGap === undefined) {
-        expect(fromGrpcStatus(raw, CONTEXT).rawMessage).toBeUndefined();
-        expect(modal.fromGrpcStatus(raw, CONTEXT).rawMessage).toBeUndefined();
-      }
+      // SPEC §13's `{details}` of a network failure: the outermost error's message, on every road.
+      expectUnavailable(raw, (raw as Error).message);
+      // SPEC §2: no rawMessage for a failure raised on the client — grpc-js's own UNAVAILABLE included.
+      expect(fromGrpcStatus(raw, CONTEXT).rawMessage).toBeUndefined();
+      expect(modal.fromGrpcStatus(raw, CONTEXT).rawMessage).toBeUndefined();
     });
-
-    // SPEC §2: rawMessage is undefined "for errors raised on the client (network failures included)".
-    if (road.rawMessageGap !== undefined) {
-      it.fails(`keeps no rawMessage: nothing came from the server (known gap: ${road.rawMessageGap})`, async () => {
-        const raw = await road.call(unreachable.target());
-        road.premise(raw, unreachable);
-        expect(fromGrpcStatus(raw, CONTEXT).rawMessage).toBeUndefined();
-      });
-    }
 
     it("retry(() => rawCall()) retries it and re-throws the raw error unchanged", async () => {
       await expectRetriedUnchanged(async () => {
@@ -510,12 +478,11 @@ describe("a server that resets the connection", () => {
   });
 
   // axios rejects a body cut short after its 200 head with the response attached (ERR_BAD_RESPONSE
-  // "stream has been aborted"): the axios reader reads it as that 200 response, "a response that
-  // reports success" (UNKNOWN, not retryable), not as the lost connection it is
-  // (src/roads/failure.ts: axiosError before networkFailure; design question). A close (FIN) after
-  // the head's bytes reached the socket always gives this shape; a reset (RST) races the client's
-  // read of the head, and gives it or the plain ECONNRESET above.
-  it.fails("axios, the body cut by a close after its 200 head, is a retryable SandboxUnavailableError (known gap)", async () => {
+  // "stream has been aborted"): a success whose body never arrived whole is the lost connection it
+  // is, not the 200 it began as. A close (FIN) after the head's bytes reached the socket always gives
+  // this shape; a reset (RST) races the client's read of the head, and gives it or the plain
+  // ECONNRESET above.
+  it("axios, the body cut by a close after its 200 head, is a retryable SandboxUnavailableError", async () => {
     const raw = await dropped(() => axios.get(server.url), "close", true);
     expect(axios.isAxiosError(raw)).toBe(true);
     expect((raw as { response?: { status?: unknown } }).response?.status).toBe(200);
@@ -523,11 +490,10 @@ describe("a server that resets the connection", () => {
   });
 
   // SPEC §13 lists ECONNRESET "itself or as a cause"; connect-node files it under ABORTED (its
-  // node-error.ts: a destroyed stream "usually means the client hung up"), and the network reader
-  // takes a ConnectError's cause only under UNKNOWN or UNAVAILABLE (src/roads/failure.ts): the reset
-  // reads as the server's ABORTED — a non-retryable SandboxError, and under Modal a ConflictError.
-  it.fails.each(["connect", "grpc-web"] as const)(
-    "connect-node over %s, reset mid-response (ABORTED, ECONNRESET its cause), is a SandboxUnavailableError (known gap)",
+  // node-error.ts: a destroyed stream "usually means the client hung up"), with the reset its cause.
+  // A status from the server never has a system error as its cause: the reset is a network failure.
+  it.each(["connect", "grpc-web"] as const)(
+    "connect-node over %s, reset mid-response (ABORTED, ECONNRESET its cause), is a SandboxUnavailableError",
     async (protocol) => {
       const client = createClient(
         SandboxService,
@@ -608,11 +574,6 @@ interface AbortRoad {
   arriving<T>(onArrival: () => void, body: () => Promise<T>): Promise<{ value: T; arrivals: number }>;
   /** The premise: `raw` is this road's own report of the caller's abort (the default reason's). */
   premise(raw: unknown, signal: AbortSignal): void;
-  /**
-   * Set where `fromGrpcStatus` alone cannot tell this road's abort from the server's CANCELLED:
-   * why. (The adapters, which see the call's signal, can.)
-   */
-  readonly mappingGap?: string;
 }
 
 /** Runs `body` while `server` runs `onArrival` as each call reaches it (then answers it); counts the calls. */
@@ -633,11 +594,6 @@ function onArrivalCounter<T>(
   ).then((value) => ({ value, arrivals }));
 }
 
-const CONNECT_GAP =
-  "connect-es turns the caller's abort into a ConnectError of code CANCELED that keeps an AbortError " +
-  "reason as no cause (and any other reason as a cause of no abort's name): fromGrpcStatus reads the " +
-  "server's CANCELLED — SandboxNotRunningError, and under Modal a retryable ServiceError";
-
 let connectServer: ConnectServer;
 let niceServer: NiceGrpcServer;
 let grpcJsServer: GrpcJsServer;
@@ -652,8 +608,9 @@ function connectAbortRoad(protocol: ConnectProtocol, interceptors: Interceptor[]
     premise(raw) {
       expect(raw).toBeInstanceOf(ConnectError);
       expect((raw as ConnectError).code).toBe(Code.Canceled);
+      // The premise of reading it as an abort: connect-es keeps the default reason as no cause.
+      expect((raw as ConnectError).cause).toBeUndefined();
     },
-    mappingGap: CONNECT_GAP,
   };
 }
 
@@ -787,17 +744,11 @@ describe("the caller's abort", () => {
   );
 
   describe.each(ABORT_ROADS)("$name", (road) => {
-    // connect-es's gap fails the same check: it runs as a known failure there.
-    (road.mappingGap === undefined ? it : it.fails)(
-      `fromGrpcStatus: the scope's base class, \`{operation} was aborted\`, no grpcCode, not retryable${
-        road.mappingGap === undefined ? "" : ` (known gap: ${road.mappingGap})`
-      }`,
-      async () => {
-        const { raw, signal } = await abortedCall(road);
-        road.premise(raw, signal);
-        expectCallerAbort(raw, abortedMessage(CONTEXT.operation));
-      },
-    );
+    it("fromGrpcStatus: the scope's base class, `{operation} was aborted`, no grpcCode, not retryable", async () => {
+      const { raw, signal } = await abortedCall(road);
+      road.premise(raw, signal);
+      expectCallerAbort(raw, abortedMessage(CONTEXT.operation));
+    });
 
     it("retry re-throws the signal's reason at once and calls no more", async () => {
       const controller = new AbortController();
@@ -850,16 +801,11 @@ describe("the caller's abort", () => {
       await retriedWithoutSignal((operation) => retry(operation, QUICK));
     });
 
-    // Where fromGrpcStatus reads connect-es's abort as the server's CANCELLED, Modal's policy finds
-    // it retryable: a retry not handed the caller's signal calls again and again, until its budget.
-    (road.mappingGap === undefined ? it : it.fails)(
-      `retryWith Modal's policy, given only the call's signal, re-throws the road's abort, unretried${
-        road.mappingGap === undefined ? "" : " (known gap, above)"
-      }`,
-      async () => {
-        await retriedWithoutSignal((operation) => retryWith(operation, QUICK, policyOf(modal.modal)));
-      },
-    );
+    // Were connect-es's abort read as the server's CANCELLED, Modal's policy would find it retryable:
+    // a retry not handed the caller's signal would call again and again, until its budget.
+    it("retryWith Modal's policy, given only the call's signal, re-throws the road's abort, unretried", async () => {
+      await retriedWithoutSignal((operation) => retryWith(operation, QUICK, policyOf(modal.modal)));
+    });
   });
 
   it("fetch under AbortSignal.timeout: `{operation} timed out`, no grpcCode, not retryable", async () => {
@@ -998,5 +944,103 @@ describe("the caller's abort", () => {
       grpcJsAbortRoad.premise(thrown, new AbortController().signal);
       expect(isSandboxSdkError(thrown)).toBe(false);
     }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Where the client's own failure ends and the server's status begins
+// ---------------------------------------------------------------------------------------------
+
+describe("the client's own failures are told from the server's statuses that resemble them", () => {
+  /** A ConnectError as a response from the server makes one: headers always come back with it. */
+  const fromServer = (code: Code, message: string) =>
+    new ConnectError(message, code, new Headers({ "content-type": "application/json" }));
+
+  it.each([
+    ["This operation was aborted", abortedMessage(CONTEXT.operation)],
+    ["signal is aborted without reason", abortedMessage(CONTEXT.operation)],
+    ["The operation was aborted. ", abortedMessage(CONTEXT.operation)],
+    ["The operation was aborted due to timeout", timedOutMessage(CONTEXT.operation)],
+    ["signal timed out", timedOutMessage(CONTEXT.operation)],
+  ])("connect-es's stand-in for an abort worded %j is the caller's abort", (wording, message) => {
+    const name = message.endsWith("timed out") ? "TimeoutError" : "AbortError";
+    const raw = ConnectError.from(new DOMException(wording, name));
+    expect(raw.cause).toBeUndefined();
+    expectCallerAbort(raw, message);
+  });
+
+  it("a CANCELLED from the server is the server's, in the abort's words or not", () => {
+    for (const raw of [
+      fromServer(Code.Canceled, "This operation was aborted"),
+      new ConnectError("the sandbox was stopped", Code.Canceled),
+    ]) {
+      const mapped = fromGrpcStatus(raw, CONTEXT);
+      expect(mapped).toBeInstanceOf(SandboxNotRunningError);
+      expect(mapped.grpcCode).toBe(GrpcCode.CANCELLED);
+    }
+  });
+
+  it("connect-node's reset under ABORTED is a network failure; a server's ABORTED is not", () => {
+    const reset = Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" });
+    expectUnavailable(
+      new ConnectError("read ECONNRESET", Code.Aborted, undefined, undefined, reset),
+      "[aborted] read ECONNRESET",
+    );
+    for (const raw of [
+      fromServer(Code.Aborted, "transaction aborted"),
+      new ConnectError("aborted", Code.Aborted, undefined, undefined, new Error("not a system error")),
+      // A system error's code on the error itself, not under it: the server's status is that status.
+      Object.assign(fromServer(Code.Aborted, "x"), { cause: undefined }),
+    ]) {
+      expect(fromGrpcStatus(raw, CONTEXT)).not.toBeInstanceOf(SandboxUnavailableError);
+    }
+  });
+
+  it("grpc-js's own UNAVAILABLE has no rawMessage; the server's keeps its message", () => {
+    const ownWords = "No connection established. Last error: connect ECONNREFUSED 127.0.0.1:1";
+    const own = Object.assign(new Error(`14 UNAVAILABLE: ${ownWords}`), {
+      code: GrpcCode.UNAVAILABLE,
+      details: ownWords,
+      metadata: new grpc.Metadata(),
+    });
+    expectUnavailable(own, own.message);
+    expect(fromGrpcStatus(own).rawMessage).toBeUndefined();
+
+    const withTrailers = new grpc.Metadata();
+    withTrailers.set("x-request-id", "req-1");
+    for (const [details, metadata] of [
+      [ownWords, withTrailers],
+      ["backend is down", new grpc.Metadata()],
+    ] as const) {
+      const server = Object.assign(new Error(`14 UNAVAILABLE: ${details}`), {
+        code: GrpcCode.UNAVAILABLE,
+        details,
+        metadata,
+      });
+      const mapped = fromGrpcStatus(server);
+      expect(mapped).toBeInstanceOf(SandboxUnavailableError);
+      expect(mapped.rawMessage).toBe(details);
+      expect(mapped.message).toBe(unavailableMessage(details));
+    }
+  });
+
+  it("axios: a 2xx refused by the caller's own validateStatus is read as that response, not a lost connection", () => {
+    const response = { status: 200, statusText: "OK", headers: {}, data: { message: "ok" }, config: {} };
+    const refused = new axios.AxiosError(
+      "Request failed with status code 200",
+      "ERR_BAD_RESPONSE",
+      undefined,
+      undefined,
+      response as never,
+    );
+    expect(fromGrpcStatus(refused)).not.toBeInstanceOf(SandboxUnavailableError);
+    const cut = new axios.AxiosError(
+      "stream has been aborted",
+      "ERR_BAD_RESPONSE",
+      undefined,
+      undefined,
+      response as never,
+    );
+    expectUnavailable(cut, cut.message);
   });
 });
