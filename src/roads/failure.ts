@@ -14,6 +14,7 @@ import { readDetailObject } from "../wire/detail-objects.js";
 import { isKnownDetailType, type StatusDetail } from "../wire/details.js";
 import {
   type DecodeOptions,
+  entriesToRead,
   type ParsedStatus,
   parseTrailer,
   STATUS_DETAILS_KEY,
@@ -62,7 +63,8 @@ const connectError: Reader = (error, options) => {
   const code = toGrpcCode(read(error, "code"));
   const metadata = read(error, "metadata");
   const decoded: StatusDetail[] = [];
-  for (let i = 0; i < details.length; i++) {
+  const entries = entriesToRead(details.length);
+  for (let i = 0; i < entries; i++) {
     const detail = connectDetail(read(details, String(i)));
     if (detail !== undefined) decoded.push(detail);
   }
@@ -98,7 +100,8 @@ const richClientError: Reader = (error) => {
   const code = toGrpcCode(read(error, "code"));
   if (code === undefined) return undefined;
   const decoded: StatusDetail[] = [];
-  for (let i = 0; i < extra.length; i++) {
+  const entries = entriesToRead(extra.length);
+  for (let i = 0; i < entries; i++) {
     const entry = read(extra, String(i));
     const $type = read(entry, "$type");
     if (typeof $type !== "string") continue;
@@ -441,8 +444,8 @@ const messageObject: Reader = (error) => {
   if (grpcCode === undefined || typeof message !== "string") return undefined;
   const decoded: StatusDetail[] = [];
   // Read through `read`: a list whose reads throw (a hostile proxy) is no list.
-  const length = Array.isArray(details) ? read(details, "length") : undefined;
-  if (typeof length === "number") {
+  const length = Array.isArray(details) ? entriesToRead(read(details, "length")) : 0;
+  if (length > 0) {
     for (let i = 0; i < length; i++) {
       const detail = anyDetail(read(details, String(i)));
       if (detail !== undefined) decoded.push(detail);

@@ -29,6 +29,19 @@ export const STATUS_DETAILS_KEY = "grpc-status-details-bin";
  */
 export const MAX_DETAILS = 1024;
 
+/**
+ * The most entries read from a list of details that arrived as objects (a `ConnectError`'s
+ * `details`, a message object's `Any`s, a JSON body's `details`). Such a list costs its sender
+ * nothing per entry — a sparse array or a proxy can claim four billion — so reading stops here; bytes
+ * on the wire are read to their end, each entry having cost its sender a byte at least.
+ */
+export const MAX_DETAIL_ENTRIES = 65_536;
+
+/** How many entries of a list of details to read: its length, bounded by {@link MAX_DETAIL_ENTRIES}. */
+export function entriesToRead(length: unknown): number {
+  return typeof length === "number" && length > 0 ? Math.min(Math.floor(length), MAX_DETAIL_ENTRIES) : 0;
+}
+
 /** A field violation as the errors carry it: the field path and what is wrong with it. */
 export interface FieldViolation {
   readonly field: string;

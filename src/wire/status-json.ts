@@ -27,7 +27,7 @@ import {
   typeUrlOf,
 } from "./details.js";
 import { restoreStackCapture, suspendStackCapture } from "./stack.js";
-import { MAX_DETAILS, type ParsedStatus, statusFromDetails } from "./status-details.js";
+import { entriesToRead, MAX_DETAILS, type ParsedStatus, statusFromDetails } from "./status-details.js";
 import { WireReader } from "./wire-reader.js";
 
 /**
@@ -173,8 +173,9 @@ function readDetail(entry: unknown, keep: boolean): StatusDetail {
  * body's millions are already held by `JSON.parse`.
  */
 function readDetails(details: readonly unknown[]): StatusDetail[] {
-  const read: StatusDetail[] = new Array(details.length);
-  for (let i = 0; i < details.length; i++) read[i] = readDetail(details[i], i < MAX_DETAILS);
+  const length = entriesToRead(details.length);
+  const read: StatusDetail[] = new Array(length);
+  for (let i = 0; i < length; i++) read[i] = readDetail(details[i], i < MAX_DETAILS);
   return read;
 }
 

@@ -15,6 +15,7 @@
 import { createRequire } from "node:module";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { anyPack } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { MessageType, RepeatType, ScalarType } from "@protobuf-ts/runtime";
 import { getProtoPath } from "google-proto-files";
 import protobuf from "protobufjs";
@@ -22,13 +23,16 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   ERROR_DOMAIN,
   fromGrpcStatus,
+  MAX_DETAILS,
   type MappingContext,
   parseStatusDetails,
+  parseStatusJson,
   Reason,
   type SandboxSdkError,
   STATUS_DETAILS_KEY,
 } from "../../src/index.js";
 import * as modal from "../../src/presets/modal/index.js";
+import { MAX_DETAIL_ENTRIES } from "../../src/wire/status-details.js";
 import {
   badRequest,
   type EncodedDetail,
@@ -641,3 +645,67 @@ function frame(message: Uint8Array): Uint8Array {
   framed.set(message, 5);
   return framed;
 }
+
+describe("a list of details that claims billions of entries is read to MAX_DETAIL_ENTRIES, no further", () => {
+  /** `entries` at their indices in a sparse array of length 2³² − 1: four billion entries claimed. */
+  function sparse(entries: Record<number, unknown>): unknown[] {
+    const list: unknown[] = [];
+    list.length = 2 ** 32 - 1;
+    for (const [index, entry] of Object.entries(entries)) list[Number(index)] = entry;
+    return list;
+  }
+  /** The same, as a proxy over a short array that says its length is 2³² − 1. */
+  function claiming(entries: readonly unknown[]): unknown[] {
+    return new Proxy([...entries], {
+      get: (target, key, receiver) => (key === "length" ? 2 ** 32 - 1 : Reflect.get(target, key, receiver)),
+    });
+  }
+
+  it("a google-protobuf Status: the ErrorInfo first is read, the RetryInfo past the bound is not", () => {
+    const [info, retryAny] = goodAnys();
+    for (const list of [sparse({ 0: info, [MAX_DETAIL_ENTRIES]: retryAny }), claiming([info])]) {
+      const mapped = fromGrpcStatus(
+        withDetailsList(() => list),
+        CONTEXT,
+      );
+      expect(mapped.reason).toBe(Reason.RUNNER_UNAVAILABLE);
+      expect(mapped.retryDelay).toBeUndefined();
+    }
+    // The last entry the bound still reads.
+    const justIn = fromGrpcStatus(
+      withDetailsList(() => sparse({ 0: info, [MAX_DETAIL_ENTRIES - 1]: retryAny })),
+    );
+    expect(justIn.retryDelay).toBe(1000);
+  });
+
+  it("a protobuf-es Status, a ConnectError and a JSON body: the first detail read, the rest unread", () => {
+    const [info] = fromBinary(
+      StatusSchema,
+      encodeStatusBlob(HOSTILE_CODE, HOSTILE_MESSAGE, [...GOOD_DETAILS]),
+    ).details;
+    const protobufEs = { code: HOSTILE_CODE, message: HOSTILE_MESSAGE, details: sparse({ 0: info }) };
+    expect(fromGrpcStatus(protobufEs, CONTEXT).reason).toBe(Reason.RUNNER_UNAVAILABLE);
+
+    const errorInfoBytes = toBinary(
+      ErrorInfoSchema,
+      create(ErrorInfoSchema, { reason: Reason.RUNNER_UNAVAILABLE, domain: ERROR_DOMAIN }),
+    );
+    const connect = Object.assign(new ConnectError(HOSTILE_MESSAGE, Code.Unavailable), {
+      details: claiming([{ type: "google.rpc.ErrorInfo", value: errorInfoBytes }]),
+    });
+    expect(fromGrpcStatus(connect, CONTEXT).reason).toBe(Reason.RUNNER_UNAVAILABLE);
+
+    const body = {
+      code: HOSTILE_CODE,
+      message: HOSTILE_MESSAGE,
+      details: sparse({
+        0: { "@type": "type.googleapis.com/google.rpc.ErrorInfo", reason: "R", domain: "d" },
+        [MAX_DETAIL_ENTRIES]: { "@type": "type.googleapis.com/google.rpc.RetryInfo", retryDelay: "2s" },
+      }),
+    };
+    const parsed = parseStatusJson(body);
+    expect(parsed?.reason).toBe("R");
+    expect(parsed?.retryDelay).toBeUndefined();
+    expect(parsed?.details).toHaveLength(MAX_DETAILS);
+  });
+});
