@@ -85,7 +85,8 @@ export interface MessageFacts<Context extends CatalogueContext = CatalogueContex
  * `{details}` (the failure in words), `{rawMessage}`, `{reason}`, `{codeName}`, `{httpStatus}`,
  * `{violations}` (`field: description; ...`), `{sandboxId}` and any string field of the context
  * (`{filepath}`) are filled in; or alternatives, of which the first whose placeholders all have a
- * value is used (the last always is).
+ * value is used. When no template can be filled (a placeholder without a value in each), the
+ * message is the failure in words, `{details}`, never a sentence with a hole in it.
  */
 export type MessageSpec<Context extends CatalogueContext = CatalogueContext> =
   | string

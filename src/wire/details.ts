@@ -134,7 +134,11 @@ export interface UnknownDetail {
   readonly typeUrl: string;
   /** The detail's serialised message; empty when the road carried the detail as JSON. */
   readonly value: Uint8Array;
-  /** The detail as sent, when it arrived as JSON (or another object form) rather than bytes. */
+  /**
+   * The detail as sent, when it arrived as JSON (or another object form) rather than bytes: a
+   * bounded plain-data copy (what `JSON.stringify` can write; getters read once, cycles and depth
+   * cut), never the caller's live object.
+   */
   readonly json?: unknown;
 }
 

@@ -589,7 +589,7 @@ describe("messages: functions and templates", () => {
     expect(templated.fromGrpcStatus(raw(14, "draining")).message).toBe("operation failed: draining");
   });
 
-  it("alternatives: the first whose placeholders all have a value, the last always", () => {
+  it("alternatives: the first whose placeholders all have a value; none fills: the failure in words", () => {
     const alternatives = defineCatalogue({
       root: Root,
       message: ["Sandbox '{sandboxId}' is gone: {details}", "{reason} gone: {details}", "gone: {details}"],
@@ -599,6 +599,14 @@ describe("messages: functions and templates", () => {
     );
     expect(alternatives.fromGrpcStatus(raw(5, "x")).message).toBe("SLOW gone: x");
     expect(alternatives.fromGrpcStatus(serviceError(5, "x")).message).toBe("gone: x");
+
+    const noneFills = defineCatalogue({
+      root: Root,
+      message: ["Sandbox '{sandboxId}' is gone: {details}", "{reason} gone"],
+    });
+    expect(noneFills.fromGrpcStatus(serviceError(5, "the sandbox is gone")).message).toBe(
+      "the sandbox is gone",
+    );
   });
 
   it("a rule's message, else its scope's, else the top level's", () => {
