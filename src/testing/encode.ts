@@ -7,6 +7,7 @@
  */
 import {
   DETAIL_SCHEMAS,
+  type ErrorInfoDetail,
   type FieldSchema,
   isKnownDetailType,
   KNOWN_DETAIL_TYPES,
@@ -27,9 +28,28 @@ export interface StatusInit {
   readonly code: number;
   /** The status message; `""` when left out. */
   readonly message?: string | undefined;
-  /** The details, in order, in the shapes `parseStatusDetails` returns. */
-  readonly details?: readonly StatusDetail[] | undefined;
+  /**
+   * The details, in order, in the shapes `parseStatusDetails` returns (an ErrorInfo's `metadata` may
+   * be left out: none is written).
+   */
+  readonly details?: readonly StatusDetailInit[] | undefined;
 }
+
+/** The details as `parseStatusDetails` would return them: an ErrorInfo without metadata gets `{}`. */
+export function completeDetails(details: readonly StatusDetailInit[]): StatusDetail[] {
+  return details.map((detail) =>
+    detail.type === "ErrorInfo" && detail.metadata === undefined
+      ? { ...detail, metadata: Object.create(null) as Record<string, string> }
+      : (detail as StatusDetail),
+  );
+}
+
+/** A detail to write: a `StatusDetail`, an ErrorInfo's `metadata` optional. */
+export type StatusDetailInit =
+  | Exclude<StatusDetail, ErrorInfoDetail>
+  | (Omit<ErrorInfoDetail, "metadata"> & {
+      readonly metadata?: Readonly<Record<string, string>> | undefined;
+    });
 
 /** The fields accepted at the top: a StatusInit's, and a ParsedStatus's promoted ones. */
 const STATUS_FIELDS = [

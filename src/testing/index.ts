@@ -19,7 +19,7 @@ import { isSandboxSdkError, type SandboxSdkError, STATUS_DETAILS_KEY } from "san
 import { encodeStatus as encode, type StatusInit, show } from "./encode.js";
 import { type KitCatalogueOption, wireStatusOf } from "./kit-wire.js";
 
-export type { StatusInit } from "./encode.js";
+export type { StatusDetailInit, StatusInit } from "./encode.js";
 export type { KitCatalogueOption } from "./kit-wire.js";
 
 // ---------------------------------------------------------------------------------------------

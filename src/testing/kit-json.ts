@@ -25,7 +25,7 @@ import {
 import { formatJsonDuration } from "../wire/duration.js";
 import { STATUS_DETAILS_KEY } from "../wire/status-details.js";
 import { WireReader } from "../wire/wire-reader.js";
-import { encodeStatus as encode, type StatusInit, show } from "./encode.js";
+import { completeDetails, encodeStatus as encode, type StatusInit, show } from "./encode.js";
 import { type KitCatalogueOption, wireStatusOf } from "./kit-wire.js";
 
 // ---------------------------------------------------------------------------------------------
@@ -122,7 +122,7 @@ function outgoing(
   return {
     code: source.code as GrpcCode,
     message: source.message ?? "",
-    details: source.details ?? [],
+    details: completeDetails(source.details ?? []),
     blob,
   };
 }

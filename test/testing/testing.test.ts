@@ -418,6 +418,24 @@ describe("encodeStatus then parseStatusDetails", () => {
   });
 });
 
+describe("an ErrorInfo written without metadata", () => {
+  const status: StatusInit = {
+    code: 9,
+    message: "not ready",
+    details: [{ type: "ErrorInfo", reason: "CWSANDBOX_FSS_NOT_READY", domain: ERROR_DOMAIN }],
+  };
+
+  it("encodes as one with empty metadata, and toServiceError's details say so", () => {
+    const parsed = api.parseStatusDetails(encodeStatus(status));
+    expect(parsed?.details).toEqual([
+      { type: "ErrorInfo", reason: "CWSANDBOX_FSS_NOT_READY", domain: ERROR_DOMAIN, metadata: {} },
+    ]);
+    const mapped = api.fromGrpcStatus(toServiceError(status));
+    expect(mapped.reason).toBe("CWSANDBOX_FSS_NOT_READY");
+    expect({ ...mapped.metadata }).toEqual({});
+  });
+});
+
 describe("encodeStatus refuses what it cannot write faithfully", () => {
   const retry = (retryDelay: unknown): StatusInit =>
     ({ code: 14, details: [{ type: "RetryInfo", retryDelay }] }) as unknown as StatusInit;
