@@ -31,9 +31,10 @@ export const MAX_DETAILS = 1024;
 
 /**
  * The most entries read from a list of details that arrived as objects (a `ConnectError`'s
- * `details`, a message object's `Any`s, a JSON body's `details`). Such a list costs its sender
- * nothing per entry — a sparse array or a proxy can claim four billion — so reading stops here; bytes
- * on the wire are read to their end, each entry having cost its sender a byte at least.
+ * `details`, a message object's `Any`s, a JSON body handed in already parsed). Such a list costs its
+ * sender nothing per entry — a sparse array or a proxy can claim four billion — so reading stops
+ * here; bytes on the wire and JSON text are read to their end, each entry having cost its sender a
+ * byte at least.
  */
 export const MAX_DETAIL_ENTRIES = 65_536;
 

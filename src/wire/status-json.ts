@@ -168,12 +168,19 @@ function readDetail(entry: unknown, keep: boolean): StatusDetail {
 }
 
 /**
+ * Whether the body being read came from text this module parsed: its arrays are then dense, each
+ * entry paid for by a byte of the body, and read to the end. An object handed in may be a sparse
+ * array or a proxy claiming billions of entries: its details are read to `MAX_DETAIL_ENTRIES`.
+ */
+let parsedHere = false;
+
+/**
  * Reads every detail, in order. A plain loop into an array: a generator (so that the limit applied
  * as details came) costs more per call than holding the few details a status carries; a hostile
  * body's millions are already held by `JSON.parse`.
  */
 function readDetails(details: readonly unknown[]): StatusDetail[] {
-  const length = entriesToRead(details.length);
+  const length = parsedHere ? details.length : entriesToRead(details.length);
   const read: StatusDetail[] = new Array(length);
   for (let i = 0; i < length; i++) read[i] = readDetail(details[i], i < MAX_DETAILS);
   return read;
@@ -379,12 +386,14 @@ export function readStatusJson(input: unknown, options?: ReadStatusJsonOptions):
       const text = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input;
       if (!looksLikeBody(text)) return undefined;
       value = JSON.parse(text);
+      parsedHere = true;
     }
     return readBody(value, codeless);
   } catch {
     // Not JSON, or a hostile object: no status.
     return undefined;
   } finally {
+    parsedHere = false;
     restoreStackCapture(limit);
   }
 }
