@@ -375,7 +375,11 @@ export function renderText(input: Input, status: ParsedStatus, mapping: Mapping)
   );
   const items: Item[] = [];
   for (const [name, value] of mappedFields(mapping.error)) {
-    const lines = mappedFieldLines(name, value);
+    // The server's message as sent is the status's, printed above: a long one is not printed thrice.
+    const lines =
+      name === "rawMessage" && value === status.message
+        ? ["(the status's message, above)"]
+        : mappedFieldLines(name, value);
     if (lines !== undefined) items.push({ label: name, lines });
   }
   render(items, INDENT, out);

@@ -101,7 +101,7 @@ fromGrpcStatus (preset cwsandbox: CoreWeave sandbox; scope sandbox; the status's
   reason      "CWSANDBOX_SANDBOX_NOT_FOUND"
   domain      "cwsandbox.com"
   retryDelay  1500 ms
-  rawMessage  "sandbox sb-123 not found"
+  rawMessage  (the status's message, above)
 `;
 const REFERENCE_TEXT_BASE64 = REFERENCE_TEXT.replace("bytes, hex", "bytes, base64");
 
@@ -167,6 +167,19 @@ describe.each<[string, Runner, boolean]>([
     expect(result.stderr).toBe("");
     expect(result.stdout).toBe(REFERENCE_TEXT);
     expect(result.status).toBe(0);
+  });
+
+  it("prints a long message twice in text (the status's, the error's), the rawMessage as a pointer", async () => {
+    const long = "m".repeat(20_000);
+    const result = await run(["decode", "-"], Buffer.from(encodeStatusBlob(5, long)));
+    expect(result.status).toBe(0);
+    expect(result.stdout.split(long)).toHaveLength(3);
+    expect(fieldText(result.stdout, "rawMessage")).toBe("(the status's message, above)");
+    // --json gives the field itself, for a program that reads it alone.
+    const json = JSON.parse(
+      (await run(["decode", "--json", "-"], Buffer.from(encodeStatusBlob(5, long)))).stdout,
+    );
+    expect(json.fromGrpcStatus.rawMessage).toBe(long);
   });
 
   it("reads standard base64, URL-safe base64 without padding, and values wrapped over lines", async () => {
