@@ -10,7 +10,7 @@ const shared: Options = {
   external: ["sandbox-sdk-errors", "sandbox-sdk-errors/modal"],
   // Not minified: esbuild's minifier drops the `@__PURE__`/`@__NO_SIDE_EFFECTS__` annotations, and
   // without them a consumer's bundler keeps every class (SandboxNotFoundError alone: 4 KB → 24 KB
-  // gzipped), a far greater cost than the 5 ms a smaller file saves at import.
+  // gzipped), a far greater cost than the few milliseconds a smaller file saves at import.
   // No rollup tree-shaking pass: it once folded a field set inside a decoder callback to its
   // initial value. esbuild's own dead-code removal is enough for a library this size.
 };
