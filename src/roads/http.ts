@@ -4,7 +4,7 @@
  * openapi-fetch result. The status line, the headers and the body — a JSON error body (Connect,
  * AIP-193, a REST API's) or anything else — are all it needs, so every road agrees.
  */
-import { isUint8Array } from "../wire/bytes.js";
+import { isArrayBuffer, isUint8Array } from "../wire/bytes.js";
 import { codeOfAip193HttpStatus, codeOfBareHttpStatus, GrpcCode } from "../wire/codes.js";
 import { readStatusJson, type StatusJsonBody } from "../wire/status-json.js";
 import { type Failure, read } from "./failure-shape.js";
@@ -120,7 +120,13 @@ function bodyValue(data: unknown): unknown {
   if (typeof data === "string") return data.length <= MAX_BODY_TEXT ? data : undefined;
   let bytes: Uint8Array | undefined;
   if (isUint8Array(data)) bytes = data;
-  else if (data instanceof ArrayBuffer) bytes = new Uint8Array(data);
+  else if (isArrayBuffer(data)) {
+    try {
+      bytes = new Uint8Array(data);
+    } catch {
+      return undefined; // A detached buffer has no body left to read: the status line must do.
+    }
+  }
   if (bytes !== undefined) return bytes.length <= MAX_BODY_TEXT ? new TextDecoder().decode(bytes) : undefined;
   // A stream (axios' `responseType: "stream"`) cannot be read here: the status line must do.
   if (typeof data === "object" && data !== null && typeof read(data, "pipe") !== "function") return data;

@@ -548,7 +548,8 @@ export async function responseFailure(
 function describe(context: ResponseReadOptions | undefined): string {
   try {
     const limit = context?.maxBodyBytes;
-    return typeof limit === "number" ? String(limit) : limit === null ? "null" : `a ${typeof limit}`;
+    if (typeof limit === "number" || limit === null) return String(limit);
+    return typeof limit === "object" ? "an object" : `a ${typeof limit}`;
   } catch {
     return "a value that could not be read";
   }

@@ -5,6 +5,8 @@
  * (`details[0].metadata["n"] must be a string`): a typo in a mock server is found at once, not as a
  * decoded status that silently lacks a field.
  */
+
+import { isUint8Array } from "../wire/bytes.js";
 import {
   DETAIL_SCHEMAS,
   type ErrorInfoDetail,
@@ -79,7 +81,8 @@ export function show(value: unknown): string {
     return String(value);
   }
   if (typeof value === "bigint") return `${value}n`;
-  return Array.isArray(value) ? "an array" : `a ${typeof value}`;
+  if (Array.isArray(value)) return "an array";
+  return typeof value === "object" ? "an object" : `a ${typeof value}`;
 }
 
 function fail(path: string, problem: string): never {
@@ -229,7 +232,7 @@ function packDetail(detail: unknown, path: string): { typeUrl: string; value: Ui
   if (type === "Unknown") {
     checkKeys(fields, ["type", "typeUrl", "value", "json"], path);
     const value = fields.value ?? new Uint8Array(0);
-    if (!(value instanceof Uint8Array)) fail(`${path}.value`, `must be a Uint8Array, got ${show(value)}`);
+    if (!isUint8Array(value)) fail(`${path}.value`, `must be a Uint8Array, got ${show(value)}`);
     return { typeUrl: asString(fields.typeUrl, `${path}.typeUrl`), value };
   }
   if (typeof type !== "string" || !isKnownDetailType(type)) {

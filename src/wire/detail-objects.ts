@@ -5,7 +5,7 @@
  * gives, by walking the type's schema. One reader for every object form; a value that does not fit
  * the schema throws, and the caller keeps the detail as `Unknown`.
  */
-import { base64Decode, base64Encode } from "./bytes.js";
+import { base64Decode, base64Encode, isUint8Array } from "./bytes.js";
 import {
   DETAIL_SCHEMAS,
   type DetailOf,
@@ -219,11 +219,6 @@ function unwritable(walk: Walk, what: string): void {
 const TOO_MANY = `it holds more than ${MAX_JSON_VALUES} values`;
 const THREW = "reading it threw";
 
-/** Whether a value is bytes: a `Uint8Array` of any realm. */
-function isBytes(value: object): value is Uint8Array {
-  return ArrayBuffer.isView(value) && Object.prototype.toString.call(value) === "[object Uint8Array]";
-}
-
 /**
  * One value of the snapshot; `undefined` means "leave it out" (a function, a symbol, a property
  * whose read threw), as `JSON.stringify` leaves such values out.
@@ -260,7 +255,7 @@ function copyValue(value: unknown, depth: number, walk: Walk): unknown {
     note(walk, `it nests deeper than ${MAX_JSON_DEPTH} levels`);
     return Array.isArray(object) ? "[Array]" : "[Object]";
   }
-  if (isBytes(object)) {
+  if (isUint8Array(object)) {
     // proto3 JSON writes bytes as base64.
     unwritable(walk, "bytes");
     return base64Encode(object);

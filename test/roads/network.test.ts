@@ -1043,4 +1043,27 @@ describe("the client's own failures are told from the server's statuses that res
     );
     expectUnavailable(cut, cut.message);
   });
+
+  it("axios: a 404 whose body buffer was detached is read by its status line, as a 404 without a body", () => {
+    const detached = new ArrayBuffer(16);
+    structuredClone(detached, { transfer: [detached] });
+    const read = (data: unknown) => {
+      const response = { status: 404, statusText: "Not Found", headers: {}, data, config: {} };
+      return fromGrpcStatus(
+        new axios.AxiosError(
+          "Request failed with status code 404",
+          "ERR_BAD_REQUEST",
+          undefined,
+          undefined,
+          response as never,
+        ),
+      );
+    };
+    const mapped = read(detached);
+    const bodiless = read(undefined);
+    expect(mapped.httpStatus).toBe(404);
+    expect(mapped.message).toMatch(/HTTP 404/);
+    expect(mapped.constructor).toBe(bodiless.constructor);
+    expect(mapped.toJSON()).toEqual({ ...bodiless.toJSON(), stack: mapped.stack });
+  });
 });

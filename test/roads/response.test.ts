@@ -1103,6 +1103,18 @@ describe("maxBodyBytes must be a positive finite number", () => {
     },
   );
 
+  it.each([
+    [{ limit: 1024 }, "an object"],
+    ["1024", "a string"],
+    [-1, "-1"],
+    [null, "null"],
+  ])("says what it got instead: %j is %s", async (limit, shown) => {
+    const mapping = fromResponse(toResponse(DRAINING, { protocol: "aip193" }), {
+      maxBodyBytes: limit as number,
+    });
+    await expect(mapping).rejects.toThrow(new RegExp(`, got ${shown}$`));
+  });
+
   it("takes any positive finite number, a fraction as whole bytes, and no limit at all as the default", async () => {
     const body = JSON.stringify(toStatusJson(DRAINING, { form: "aip193" }));
     const response = () =>

@@ -1,3 +1,4 @@
+import { runInNewContext } from "node:vm";
 import * as grpc from "@grpc/grpc-js";
 import fc from "fast-check";
 import * as api from "sandbox-sdk-errors";
@@ -345,6 +346,16 @@ describe("encodeStatus then parseStatusDetails", () => {
     ]);
   });
 
+  it("writes an Unknown detail's bytes made in another realm (a worker's, a vm context's)", () => {
+    const foreign = runInNewContext("new Uint8Array([8, 1])") as Uint8Array;
+    expect(foreign).not.toBeInstanceOf(Uint8Array);
+    const typeUrl = "type.googleapis.com/acme.v1.Thing";
+    const parsed = parseStatusDetails(
+      encodeStatus({ code: 5, details: [{ type: "Unknown", typeUrl, value: foreign }] }),
+    );
+    expect(parsed?.details).toEqual([{ type: "Unknown", typeUrl, value: bytes("0801") }]);
+  });
+
   it("accepts a ParsedStatus as it is: its promoted fields are not written", () => {
     const parsed = parseStatusDetails(encodeStatus({ code: 5, details: everyType }))!;
     expect(hexOf(encodeStatus(parsed))).toBe(hexOf(encodeStatus({ code: 5, details: everyType })));
@@ -488,6 +499,12 @@ describe("encodeStatus refuses what it cannot write faithfully", () => {
       { code: 2, details: [{ type: "Unknown", typeUrl: "x", value: "AAAA" }] },
       TypeError,
       /details\[0\]\.value must be a Uint8Array/,
+    ],
+    [
+      "Unknown bytes that are an object",
+      { code: 2, details: [{ type: "Unknown", typeUrl: "x", value: { 0: 1 } }] },
+      TypeError,
+      /details\[0\]\.value must be a Uint8Array, got an object$/,
     ],
     ["details that are not a list", { code: 2, details: {} }, TypeError, /status\.details must be an array/],
     [

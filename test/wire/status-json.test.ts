@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { runInNewContext } from "node:vm";
 import fc from "fast-check";
 import { GoogleError } from "google-gax";
 import { describe, expect, it, vi } from "vitest";
@@ -741,6 +742,19 @@ describe("snapshotJson", () => {
     const snapshot = snapshotJson(make());
     expect(snapshot.cut).toMatch(reason);
     expect(() => JSON.stringify(snapshot.value)).not.toThrow();
+  });
+
+  it("takes bytes of another realm for bytes, and a view that only claims to be bytes for an object", () => {
+    const foreign = runInNewContext("new Uint8Array([1, 2, 3])") as Uint8Array;
+    expect(snapshotJson({ b: foreign })).toEqual({
+      value: { b: "AQID" },
+      cut: expect.stringMatching(/bytes/),
+    });
+    const pretender = Object.defineProperty(new DataView(new ArrayBuffer(2)), Symbol.toStringTag, {
+      value: "Uint8Array",
+    });
+    expect(Object.prototype.toString.call(pretender)).toBe("[object Uint8Array]");
+    expect(snapshotJson({ b: pretender })).toEqual({ value: { b: {} }, cut: undefined });
   });
 });
 
