@@ -340,9 +340,14 @@ type ConnectErrorClass = new (
 
 /** The class of `value` when it is a connect-es `ConnectError` (of any copy of connect-es). */
 function connectErrorClassOf(value: unknown): ConnectErrorClass | undefined {
-  if (!(value instanceof Error) || value.name !== "ConnectError") return undefined;
-  const make: unknown = value.constructor;
-  return typeof make === "function" ? (make as ConnectErrorClass) : undefined;
+  try {
+    if (!(value instanceof Error) || value.name !== "ConnectError") return undefined;
+    const make: unknown = value.constructor;
+    return typeof make === "function" ? (make as ConnectErrorClass) : undefined;
+  } catch {
+    // A proxy whose traps throw, from an interceptor further down: the stand-in ConnectError will do.
+    return undefined;
+  }
 }
 
 /**

@@ -42,6 +42,7 @@ import {
   type SandboxSdkError,
   SandboxUnavailableError,
 } from "../../src/index.js";
+import { throwingProxy } from "../support/hostile.js";
 import {
   type ConnectProtocol,
   type ConnectServer,
@@ -363,6 +364,22 @@ describe("retryInterceptor (connect-es)", () => {
     expect(mapped.message).toMatch(/attempt 2 ran past attemptTimeoutMs \(50 ms\)/);
     expect(mapped.cause).toBeInstanceOf(ConnectError);
     expect(fromGrpcStatus(error)).toBeInstanceOf(SandboxRequestTimeoutError);
+  });
+
+  it("ends in a DEADLINE_EXCEEDED ConnectError even when the timed-out attempt rejected with a hostile proxy", async () => {
+    const hung: Interceptor = () => (request) =>
+      new Promise((_resolve, reject) =>
+        request.signal.addEventListener("abort", () => reject(throwingProxy())),
+      );
+    const { sandbox } = connectClients(
+      "grpc",
+      retryInterceptor({ catalogue, attemptTimeoutMs: 30, maxAttempts: 1, ...SHORT_BACKOFF }),
+      hung,
+    );
+    const error = await rejection(sandbox.getSandbox(GET));
+    expect(error).toBeInstanceOf(ConnectError);
+    expect(error).toMatchObject({ code: Code.DeadlineExceeded });
+    expect((error as Error).cause).toBeInstanceOf(SandboxRequestTimeoutError);
   });
 
   it("rejects every call at once with the catalogue's timeout error when the deadline has passed", async () => {
