@@ -22,7 +22,7 @@ export const CONSUMERS = [
     entry: "sandbox-sdk-errors",
     imports: ["SandboxNotFoundError"],
     budgetKb: 3,
-    ceilingKb: 4,
+    ceilingKb: 3.8,
   },
   {
     name: "isRetryable + retry",

@@ -6,6 +6,7 @@
  */
 
 import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
 import { beforeAll, describe, expect, it } from "vitest";
 // @ts-expect-error: a plain ES module script without declarations
 import { bundleSize, CONSUMERS } from "../bench/sizes.mjs";
@@ -46,5 +47,54 @@ describe("size per use (esbuild, browser, ESM, minified, gzip -9)", () => {
       bundleSize(budgeted.find((c) => c.name === "fromGrpcStatus")),
     ]);
     expect(one.gzipKb * 3).toBeLessThan(mapping.gzipKb);
+  });
+});
+
+/**
+ * The top-level declarations of a consumer's bundle, unminified: each name without the number
+ * esbuild appends to tell apart two declarations of one name.
+ */
+async function declarationsOf(
+  entry: string,
+  imports: readonly string[],
+  loader: "ts" | "js",
+): Promise<string[]> {
+  const result = await build({
+    stdin: {
+      contents: `import { ${imports.join(", ")} } from ${JSON.stringify(entry)};\nconsole.log(${imports.join(", ")});`,
+      resolveDir: root,
+      loader,
+    },
+    bundle: true,
+    format: "esm",
+    platform: "browser",
+    write: false,
+    logLevel: "silent",
+  });
+  const text = result.outputFiles[0]?.text ?? "";
+  return [...text.matchAll(/^(?:function|var|class) ([\w$]+?)\d*\b/gm)]
+    .map((match) => match[1] as string)
+    .sort();
+}
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+
+describe("the build keeps what tree-shaking the source allows", () => {
+  // Within the one file of dist/, a bundler can drop a top-level statement only when it can tell that
+  // it has no side effect: a template literal, a property read or an unannotated call in an
+  // initialiser keeps it (and whatever it names) in every consumer's bundle. The source, bundled
+  // module by module under `"sideEffects": false`, shows what a consumer should get.
+  const consumers = (CONSUMERS as Consumer[]).filter(
+    (consumer): consumer is Consumer & { imports: readonly string[] } =>
+      consumer.imports !== "*" && !consumer.name.includes("Modal"),
+  );
+
+  it.each(consumers.map((consumer) => [consumer.name, consumer] as const))("%s", async (_name, consumer) => {
+    const [fromSource, fromDist] = await Promise.all([
+      declarationsOf("./src/index.ts", consumer.imports, "ts"),
+      declarationsOf("./dist/index.js", consumer.imports, "js"),
+    ]);
+    expect(fromSource.length).toBeGreaterThan(10);
+    expect(fromDist).toEqual(fromSource);
   });
 });

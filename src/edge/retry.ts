@@ -174,14 +174,15 @@ const MAX_TIMER_DELAY_MS = 2_147_483_647;
  *
  * @internal
  */
-export const RETRY_DEFAULTS = Object.freeze({
-  budgetMs: 30_000,
-  maxAttempts: Number.POSITIVE_INFINITY,
-  baseDelayMs: 200,
-  maxDelayMs: 5_000,
-  factor: 2,
-  maxHintedDelayMs: 10_000,
-});
+export const RETRY_DEFAULTS = /* @__PURE__ */ (() =>
+  Object.freeze({
+    budgetMs: 30_000,
+    maxAttempts: Number.POSITIVE_INFINITY,
+    baseDelayMs: 200,
+    maxDelayMs: 5_000,
+    factor: 2,
+    maxHintedDelayMs: 10_000,
+  }))();
 
 /**
  * Options read and checked once, with defaults filled in: what {@link retryWith} runs on, and what

@@ -216,7 +216,7 @@ function unwritable(walk: Walk, what: string): void {
   note(walk, `it holds ${what}, which JSON has no form for`);
 }
 
-const TOO_MANY = `it holds more than ${MAX_JSON_VALUES} values`;
+const TOO_MANY = /* @__PURE__ */ (() => `it holds more than ${MAX_JSON_VALUES} values`)();
 const THREW = "reading it threw";
 
 /**
