@@ -83,13 +83,17 @@ function ownMetadata(
   if (metadata === undefined || metadata === null || typeof metadata !== "object") return EMPTY_METADATA;
   const copy: Record<string, string> = Object.create(null);
   let empty = true;
-  for (const key of Object.keys(metadata)) {
-    const value: unknown = metadata[key];
-    if (typeof value === "string") copy[key] = value;
-    else if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint") {
-      copy[key] = String(value);
-    } else continue;
-    empty = false;
+  try {
+    for (const key of Object.keys(metadata)) {
+      const value: unknown = metadata[key];
+      if (typeof value === "string") copy[key] = value;
+      else if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint") {
+        copy[key] = String(value);
+      } else continue;
+      empty = false;
+    }
+  } catch {
+    // A map that cannot be read (a proxy whose traps throw) keeps what was read before it threw.
   }
   return empty ? EMPTY_METADATA : Object.freeze(copy);
 }

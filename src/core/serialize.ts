@@ -108,16 +108,31 @@ function fromBase64(text: string): Uint8Array | undefined {
   }
 }
 
-/** Converts bytes to base64 and null-prototype maps to plain objects, deeply (to a bounded depth). */
+/**
+ * Converts bytes to base64 and null-prototype maps to plain objects, deeply (to a bounded depth). A
+ * value that cannot be read (a proxy whose traps throw, a getter that throws) is left out.
+ */
 function toJsonValue(value: unknown, depth = 0): unknown {
   if (isUint8Array(value)) return toBase64(value);
   if (!isObject(value) || depth > MAX_VALUE_DEPTH) return isObject(value) ? undefined : value;
-  if (Array.isArray(value)) return value.map((entry) => toJsonValue(entry, depth + 1));
+  let keys: string[];
+  try {
+    if (Array.isArray(value)) return value.map((entry) => toJsonValue(entry, depth + 1));
+    keys = Object.keys(value);
+  } catch {
+    return undefined;
+  }
   const plain: Record<string, unknown> = {};
-  for (const key of Object.keys(value)) {
+  for (const key of keys) {
+    let entry: unknown;
+    try {
+      entry = value[key];
+    } catch {
+      continue;
+    }
     // defineProperty: a key such as "__proto__" stays data.
     Object.defineProperty(plain, key, {
-      value: toJsonValue(value[key], depth + 1),
+      value: toJsonValue(entry, depth + 1),
       enumerable: true,
       writable: true,
       configurable: true,
@@ -217,17 +232,34 @@ function reviveField(field: string, value: unknown, revive?: (json: unknown) => 
 
 type ErrorConstructor = new (message: string, options?: object) => SerializableError;
 
+/**
+ * A field of what `fromJSON` was given, or `undefined` when reading it throws: JSON never throws,
+ * but what reaches `fromJSON` need not be JSON (a proxy, an object with getters).
+ */
+function field(json: Record<string, unknown>, key: string): unknown {
+  try {
+    return json[key];
+  } catch {
+    return undefined;
+  }
+}
+
 function reviveCause(cause: unknown, fallback: ErrorConstructor, depth: number): unknown {
   if (!isObject(cause)) return cause;
   // An error of this package always has details and metadata in its JSON; a foreign cause never.
-  if (Array.isArray(cause.details) && isObject(cause.metadata) && depth < MAX_CAUSE_DEPTH) {
+  if (
+    Array.isArray(field(cause, "details")) &&
+    isObject(field(cause, "metadata")) &&
+    depth < MAX_CAUSE_DEPTH
+  ) {
     return reviveError(cause, fallback, depth + 1);
   }
-  const error = new Error(typeof cause.message === "string" ? cause.message : "");
-  if (typeof cause.name === "string") error.name = cause.name;
-  if (typeof cause.code === "string" || typeof cause.code === "number") {
-    Object.assign(error, { code: cause.code });
-  }
+  const message = field(cause, "message");
+  const name = field(cause, "name");
+  const code = field(cause, "code");
+  const error = new Error(typeof message === "string" ? message : "");
+  if (typeof name === "string") error.name = name;
+  if (typeof code === "string" || typeof code === "number") Object.assign(error, { code });
   return error;
 }
 
@@ -236,22 +268,28 @@ export function reviveError(json: unknown, fallback: ErrorConstructor, depth = 0
   if (!isObject(json) || Array.isArray(json)) {
     throw new TypeError("SandboxSdkError.fromJSON expects an object or the JSON text of one");
   }
-  const preset = typeof json.preset === "string" ? json.preset : undefined;
-  const named = typeof json.name === "string" ? classOfBrand(brandOf(json.name, preset)) : undefined;
+  const given = field(json, "preset");
+  const preset = typeof given === "string" ? given : undefined;
+  const name = field(json, "name");
+  const named = typeof name === "string" ? classOfBrand(brandOf(name, preset)) : undefined;
   const ErrorType = (named as ErrorConstructor | undefined) ?? fallback;
   const options: Record<string, unknown> = {};
-  for (const field of COMMON_FIELDS) {
-    const value = reviveField(field, json[field]);
-    if (value !== undefined) options[field] = value;
+  for (const key of COMMON_FIELDS) {
+    const value = reviveField(key, field(json, key));
+    if (value !== undefined) options[key] = value;
   }
-  for (const [field, , revive] of ownFieldsOf(ErrorType.prototype)) {
-    const value = reviveField(field, json[field], revive);
-    if (value !== undefined) options[field] = value;
+  for (const [key, , revive] of ownFieldsOf(ErrorType.prototype)) {
+    const value = reviveField(key, field(json, key), revive);
+    if (value !== undefined) options[key] = value;
   }
-  if ("cause" in json) options.cause = reviveCause(json.cause, fallback, depth);
-  const error = new ErrorType(typeof json.message === "string" ? json.message : "", options);
-  if (typeof json.stack === "string") {
-    Object.defineProperty(error, "stack", { value: json.stack, writable: true, configurable: true });
+  // JSON has no `undefined`: a cause that is undefined was never there.
+  const cause = field(json, "cause");
+  if (cause !== undefined) options.cause = reviveCause(cause, fallback, depth);
+  const message = field(json, "message");
+  const error = new ErrorType(typeof message === "string" ? message : "", options);
+  const stack = field(json, "stack");
+  if (typeof stack === "string") {
+    Object.defineProperty(error, "stack", { value: stack, writable: true, configurable: true });
   }
   return error;
 }
@@ -297,6 +335,10 @@ export function inspectError(
   try {
     // `depth` is what is left of the caller's depth at this error (Infinity for `depth: null`).
     return `${head} ${inspect(shown, { ...options, depth: options.depth === null ? null : depth - 1 })}`;
+  } catch {
+    // Something the fields hold cannot be inspected (a cause that is a proxy whose traps throw):
+    // `console.log(error)` still shows the error, its fields as far as they can be read.
+    return `${head} ${safeJson(shown)}`;
   } finally {
     inspecting.pop();
   }

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import * as api from "../../../src/index.js";
 import { fromGrpcStatus, SandboxSdkError, type SerializedError } from "../../../src/index.js";
 import { encodeStatusBlob, errorInfo, retryInfo } from "../../support/encoder.js";
-import { throwingProxy } from "../../support/hostile.js";
+import { boom, throwingProxy } from "../../support/hostile.js";
 import { serviceError } from "../../support/transport.js";
 import { referenceBlob } from "../../support/vectors.js";
 
@@ -111,6 +111,24 @@ describe("toJSON and fromJSON", () => {
     });
   });
 
+  it("revives what is not JSON but reads like it, leaving out each field whose reading throws", () => {
+    const json = JSON.parse(JSON.stringify(fromGrpcStatus({ code: 5, message: "gone", details: [] })));
+    const hostile = [
+      { ...json, metadata: throwingProxy() },
+      { ...json, details: [throwingProxy()] },
+      { ...json, cause: throwingProxy() },
+      { ...json, cause: { message: "m", details: throwingProxy(), metadata: {} } },
+      Object.defineProperty({ ...json }, "sandboxId", { get: boom, enumerable: true }),
+      Object.defineProperty({ ...json }, "message", { get: boom, enumerable: true }),
+    ];
+    for (const value of hostile) {
+      const revived = SandboxSdkError.fromJSON(value as SerializedError);
+      expect(revived).toBeInstanceOf(api.SandboxNotFoundError);
+      expect(revived.grpcCode).toBe(5);
+    }
+    expect(SandboxSdkError.fromJSON(throwingProxy() as SerializedError)).toBeInstanceOf(SandboxSdkError);
+  });
+
   it("stops following causes after a bounded depth", () => {
     let error = new SandboxSdkError("0");
     for (let i = 1; i < 50; i++) error = new SandboxSdkError(String(i), { cause: error });
@@ -192,6 +210,16 @@ describe("util.inspect", () => {
     expect(text).toContain("grpcCode: 5");
     expect(text).not.toContain("requestId");
     expect(text).not.toContain("retryDelay");
+  });
+
+  it("shows the error, its fields as far as they can be read, when a cause cannot be inspected", () => {
+    const raw = Object.assign(new Error("14 UNAVAILABLE: down"), { code: 14, cause: throwingProxy() });
+    // Node's own inspect fails on such an error.
+    expect(() => inspect(raw)).toThrow();
+    const error = fromGrpcStatus(raw);
+    const text = inspect(error);
+    expect(text.startsWith(`${error.stack} {`)).toBe(true);
+    expect(text).toContain('"grpcCode":14');
   });
 
   it("shows just the stack for an error with nothing set", () => {
