@@ -4,40 +4,17 @@
  * `retry-after-ms` some gateways send, or HTTP's `Retry-After` — on every road.
  */
 
+import { readHeader } from "./headers.js";
+
 /** The hint headers, in the order they are believed. */
 const HINTS = ["grpc-retry-pushback-ms", "retry-after-ms", "retry-after"] as const;
 
 /** The longest header value read: a date or a number is far shorter. */
 const MAX_HINT_LENGTH = 64;
 
-/**
- * The first value of header `name` in `source`: a grpc-js or nice-grpc `Metadata` (`get` returns a
- * list, or one value), a fetch `Headers` (`get` returns a string or null), or a plain record (any
- * case of the name). Never throws.
- */
+/** The first value of header `name` in `source` (see `readHeader`), trimmed. Never throws. */
 function headerValue(source: unknown, name: string): string | undefined {
-  try {
-    if (typeof source !== "object" || source === null) return undefined;
-    const get = (source as { get?: unknown }).get;
-    let value: unknown;
-    if (typeof get === "function") value = get.call(source, name);
-    else {
-      const record = source as Record<string, unknown>;
-      value = Object.hasOwn(record, name) ? record[name] : undefined;
-      if (value === undefined) {
-        for (const key of Object.keys(record)) {
-          if (key.length === name.length && key.toLowerCase() === name) {
-            value = record[key];
-            break;
-          }
-        }
-      }
-    }
-    if (Array.isArray(value)) value = value[0];
-    return typeof value === "string" && value.length <= MAX_HINT_LENGTH ? value.trim() : undefined;
-  } catch {
-    return undefined;
-  }
+  return readHeader(source, name, MAX_HINT_LENGTH)?.trim();
 }
 
 /**
